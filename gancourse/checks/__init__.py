@@ -1,0 +1,6 @@
+"""Checks for the notebooks' exercises: each says in plain words what is wrong."""
+
+from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.start_here import check_scale_pixels, check_to_display
+
+__all__ = ["ExerciseError", "call_student", "check_scale_pixels", "check_to_display"]

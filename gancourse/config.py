@@ -1,0 +1,95 @@
+"""Course-wide settings: quick mode, the device, seeding and where data lives."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("GANCOURSE_DATA", REPO_DIR / "data")).resolve()
+SHIPPED_DIR = REPO_DIR / "data"
+
+
+def _read_quick(value: str | None) -> bool:
+    """Parse the GANCOURSE_QUICK environment variable."""
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(
+        f"GANCOURSE_QUICK={value!r} is not understood: "
+        "set it to 1 for quick mode or 0 (or leave it unset) for the full course."
+    )
+
+
+# The one place that reads quick mode; everything else asks gancourse.config.
+QUICK: bool = _read_quick(os.environ.get("GANCOURSE_QUICK"))
+
+
+def pick(quick: T, full: T) -> T:
+    """Return `quick` in quick mode and `full` otherwise (budgets, dataset names)."""
+    return quick if QUICK else full
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """Pick CUDA, then MPS, then CPU; or check and return the device `name`."""
+    if name is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device {name!r} was asked for but no CUDA GPU is visible to torch; "
+            "use device='cpu' or leave the device unset to pick automatically."
+        )
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError(
+            f"device {name!r} was asked for but MPS is not available; "
+            "use device='cpu' or leave the device unset to pick automatically."
+        )
+    return device
+
+
+def describe_device(device: torch.device) -> str:
+    """One readable line saying which device is used and why."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda ({torch.cuda.get_device_name(index)})"
+    if device.type == "mps":
+        return "mps (Apple GPU)"
+    return (
+        f"cpu ({torch.get_num_threads()} threads; no CUDA or MPS GPU found, "
+        "so full-size training will be slow)"
+    )
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's `random`, NumPy's global generator and torch (CPU and CUDA)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def setup(seed: int = 0, device: str | None = None) -> torch.device:
+    """Seed everything, pick the device and print one line saying what was chosen."""
+    seed_everything(seed)
+    chosen = get_device(device)
+    mode = "quick (shipped data, tiny budgets)" if QUICK else "full"
+    print(f"gancourse: mode {mode} | device {describe_device(chosen)} | seed {seed}")
+    return chosen

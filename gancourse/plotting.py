@@ -1,0 +1,36 @@
+"""Figures the notebooks share: image grids and 2D toy data."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+from gancourse.data.base import ToyDataset
+
+
+def show_images(images: torch.Tensor, nrow: int = 8, title: str = "", ax=None):
+    """Show a batch (N, C, H, W) in [-1, 1] as one grid; return the axes."""
+    grid = make_grid(images.detach().cpu(), nrow=nrow, padding=2, pad_value=1.0)
+    grid = ((grid + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy()  # (H, W, 3)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(min(12, 1.2 * nrow), 1.2 * len(images) / nrow + 0.6))
+    ax.imshow(grid, interpolation="nearest")
+    ax.set_title(title)
+    ax.axis("off")
+    return ax
+
+
+def plot_toy(dataset: ToyDataset, samples: np.ndarray | None = None, ax=None):
+    """Scatter a 2D toy dataset, its mode centres and optional generated samples."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(*dataset.points[:2000].T, s=2, alpha=0.4, label="real data")
+    ax.scatter(*dataset.centres.T, marker="x", c="black", s=30, label="mode centres")
+    if samples is not None:
+        ax.scatter(*samples.T, s=3, c="tab:red", alpha=0.6, label="generated")
+    ax.set_title(f"{dataset.name}: {dataset.num_modes} modes, std {dataset.std}")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7)
+    return ax
