@@ -67,7 +67,9 @@ def get_device(name: str | None = None) -> torch.device:
 def describe_device(device: torch.device) -> str:
     """One readable line saying which device is used and why."""
     if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
+        index = (
+            device.index if device.index is not None else torch.cuda.current_device()
+        )
         return f"cuda ({torch.cuda.get_device_name(index)})"
     if device.type == "mps":
         return "mps (Apple GPU)"

@@ -15,7 +15,9 @@ def show_images(images: torch.Tensor, nrow: int = 8, title: str = "", ax=None):
     grid = make_grid(images.detach().cpu(), nrow=nrow, padding=2, pad_value=1.0)
     grid = ((grid + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy()  # (H, W, 3)
     if ax is None:
-        _, ax = plt.subplots(figsize=(min(12, 1.2 * nrow), 1.2 * len(images) / nrow + 0.6))
+        _, ax = plt.subplots(
+            figsize=(min(12, 1.2 * nrow), 1.2 * len(images) / nrow + 0.6)
+        )
     ax.imshow(grid, interpolation="nearest")
     ax.set_title(title)
     ax.axis("off")

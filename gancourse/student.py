@@ -30,7 +30,9 @@ def clear_solutions(source: str) -> str:
             if END in inner:
                 break
             if BEGIN in inner:
-                raise ValueError(f"{BEGIN} inside another solution, after line {number}")
+                raise ValueError(
+                    f"{BEGIN} inside another solution, after line {number}"
+                )
         else:
             raise ValueError(f"line {number}: {BEGIN} has no {END} after it")
         out.append(match["indent"] + STUB)
@@ -46,7 +48,9 @@ def make_student_copies(src_dir: Path, out_dir: Path) -> list[Path]:
     if not notebooks:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
     if out_dir.resolve() == src_dir.resolve():
-        raise ValueError("the student copies must go to another folder than the sources")
+        raise ValueError(
+            "the student copies must go to another folder than the sources"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebooks:

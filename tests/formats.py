@@ -60,7 +60,9 @@ def write_cifar(folder: Path, n_per_batch: int, seed: int = 0):
         batch = {
             "batch_label": name,
             "labels": labels,
-            "data": images.reshape(n_per_batch, 3072),  # rows: R plane, G plane, B plane
+            "data": images.reshape(
+                n_per_batch, 3072
+            ),  # rows: R plane, G plane, B plane
             "filenames": [f"img_{i}.png" for i in range(n_per_batch)],
         }
         with open(folder / name, "wb") as file:

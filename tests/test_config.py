@@ -24,10 +24,19 @@ def _run(code: str, quick: str | None) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("1", True), ("true", True), ("YES", True), ("0", False), ("", False), (None, False)],
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        ("0", False),
+        ("", False),
+        (None, False),
+    ],
 )
 def test_quick_mode_is_read_from_the_environment(value, expected):
-    result = _run("import gancourse; print(gancourse.QUICK, gancourse.pick(1, 2))", value)
+    result = _run(
+        "import gancourse; print(gancourse.QUICK, gancourse.pick(1, 2))", value
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(expected), "1" if expected else "2"]
 

@@ -64,10 +64,14 @@ def test_cifar10_loads_the_pickled_batches(tmp_path, monkeypatch, no_network):
     assert torch.equal(merged.images[30:], scaled(written["test_batch"][0]))
 
 
-def test_cifar10_class_subset_as_in_the_pegasus_project(tmp_path, monkeypatch, no_network):
+def test_cifar10_class_subset_as_in_the_pegasus_project(
+    tmp_path, monkeypatch, no_network
+):
     written = _cifar(tmp_path, monkeypatch, n_per_batch=40)
     labels = np.concatenate([written[f"data_batch_{i}"][1] for i in range(1, 6)])
-    subset = load_dataset("cifar10", root=tmp_path, classes=["horse", "bird"], flip=True)
+    subset = load_dataset(
+        "cifar10", root=tmp_path, classes=["horse", "bird"], flip=True
+    )
     assert subset.classes == ["horse", "bird"]
     assert len(subset) == int(np.isin(labels, [7, 2]).sum())
     assert subset.class_counts()["horse"] == int((labels == 7).sum())

@@ -43,7 +43,9 @@ def test_shipped_splits_are_disjoint_and_stratified():
     assert len(train) == 4000 and len(test) == 1000
     assert set(test.class_counts().values()) == {100}
     train_rows = {row.numpy().tobytes() for row in train.images.flatten(1)}
-    assert not any(row.numpy().tobytes() in train_rows for row in test.images.flatten(1))
+    assert not any(
+        row.numpy().tobytes() in train_rows for row in test.images.flatten(1)
+    )
 
 
 def test_class_subset_keeps_only_those_classes_relabelled_in_order():

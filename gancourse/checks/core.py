@@ -23,6 +23,4 @@ def call_student(function: Callable, *args: Any, **kwargs: Any) -> Any:
             "with your code, run that cell, then run this check again."
         ) from None
     except Exception as error:
-        raise ExerciseError(
-            f"{name} raised {type(error).__name__}: {error}"
-        ) from error
+        raise ExerciseError(f"{name} raised {type(error).__name__}: {error}") from error

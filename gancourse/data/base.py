@@ -82,7 +82,9 @@ class ToyDataset:
     std: float
     points: np.ndarray = field(repr=False)  # (n, 2) float64
 
-    def sample(self, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
+    def sample(
+        self, n: int, rng: np.random.Generator | int | None = None
+    ) -> np.ndarray:
         """Draw n fresh points, (n, 2): a random mode each, plus Gaussian noise."""
         rng = np.random.default_rng(rng)
         which = rng.integers(len(self.centres), size=n)

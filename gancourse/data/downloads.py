@@ -95,7 +95,9 @@ def _unpack_local_archives(spec: RealSet, root: Path) -> None:
     """Unpack archives the user put in the data folder by hand (e.g. MNIST .gz)."""
     for archive in spec.archives:
         source = root / spec.archive_dir / archive
-        if source.exists() and not all((root / spec.folder / f).exists() for f in spec.files):
+        if source.exists() and not all(
+            (root / spec.folder / f).exists() for f in spec.files
+        ):
             extract_archive(str(source), str(source.parent))
 
 

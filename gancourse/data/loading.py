@@ -43,7 +43,9 @@ def dataset_status(root: str | Path | None = None) -> dict[str, str]:
         if name in TOY_SETS or name in SHIPPED_IMAGE_SETS:
             status[name] = "shipped"
         elif name in REAL_SETS:
-            status[name] = "downloaded" if is_downloaded(name, root) else "not downloaded"
+            status[name] = (
+                "downloaded" if is_downloaded(name, root) else "not downloaded"
+            )
         else:
             status[name] = "your own folder"
     return status
@@ -90,7 +92,9 @@ def _check_options(name, split, image_size, classes, flip, path) -> None:
             "use split='train' (the default)."
         )
     if image_size is not None and (not isinstance(image_size, int) or image_size < 4):
-        raise ValueError(f"image_size must be an int of at least 4, got {image_size!r}.")
+        raise ValueError(
+            f"image_size must be an int of at least 4, got {image_size!r}."
+        )
     if path is not None and name != "imagefolder":
         raise ValueError(f"path= is only for 'imagefolder', not for {name!r}.")
     if name == "imagefolder" and path is None:
@@ -174,8 +178,8 @@ def load_dataset(
     `root` is where downloads land (default: the course's data/ folder);
     `split` is 'train', 'test' or 'train+test'; `classes` keeps a subset by name;
     `flip` flips each image horizontally with probability 0.5 when indexed;
-    `path` is the folder for 'imagefolder' (relative to `root`). 2D toy datasets come as a ToyDataset
-    with `n` points drawn with `seed`.
+    `path` is the folder for 'imagefolder' (relative to `root`).
+    2D toy datasets come as a ToyDataset with `n` points drawn with `seed`.
     """
     _check_options(name, split, image_size, classes, flip, path)
     if name in TOY_SETS:

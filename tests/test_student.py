@@ -1,0 +1,133 @@
+"""Student copies: solutions cleared, and every check fails on the empty stub."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from gancourse.__main__ import main
+from gancourse.student import BEGIN, STUB, clear_solutions, make_student_copies
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+SOURCE = """\
+import numpy as np
+
+def sigmoid(x):
+    \"\"\"The logistic function.\"\"\"
+    ### BEGIN SOLUTION
+    z = np.exp(-x)
+    return 1 / (1 + z)
+    ### END SOLUTION
+
+class Layer:
+    def forward(self, x):
+        ### BEGIN SOLUTION
+        return x
+        ### END SOLUTION
+"""
+
+
+def test_clear_solutions_replaces_each_solution_by_an_indented_stub():
+    cleared = clear_solutions(SOURCE)
+    assert "np.exp" not in cleared and "return x" not in cleared
+    assert "BEGIN SOLUTION" not in cleared and "END SOLUTION" not in cleared
+    assert "    raise NotImplementedError\n" in cleared
+    assert "        raise NotImplementedError" in cleared
+    assert '"""The logistic function."""' in cleared and "class Layer:" in cleared
+    namespace = {}
+    exec(cleared, namespace)  # the student copy is valid Python
+    with pytest.raises(NotImplementedError):
+        namespace["sigmoid"](0.0)
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ("### BEGIN SOLUTION\nx = 1\n", "has no ### END SOLUTION"),
+        ("x = 1\n### END SOLUTION\n", "without ### BEGIN SOLUTION"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside"),
+    ],
+)
+def test_unbalanced_markers_are_reported(broken, message):
+    with pytest.raises(ValueError, match=message):
+        clear_solutions(broken)
+
+
+def _code(notebook: dict) -> list[str]:
+    """The sources of a notebook's code cells."""
+    cells = notebook["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+def test_make_student_copies_writes_cleared_copies_and_keeps_the_sources(tmp_path):
+    before = {p: p.read_bytes() for p in NOTEBOOKS}
+    assert main(["student", "--out", str(tmp_path)]) == 0
+    for path in NOTEBOOKS:
+        assert path.read_bytes() == before[path]
+        copy = json.loads((tmp_path / path.name).read_text())
+        sources = _code(copy)
+        assert not any(BEGIN in s for s in sources)
+        original = "".join(_code(json.loads(before[path])))
+        assert sum(STUB in s for s in sources) == original.count(BEGIN) > 0
+
+
+def test_student_copies_refuse_to_overwrite_the_sources():
+    with pytest.raises(ValueError, match="another folder"):
+        make_student_copies(ROOT / "notebooks", ROOT / "notebooks")
+
+
+def _exercises(student, original):
+    """(stub cell index, its check cell index, the original solution source)."""
+    found = []
+    for index, cell in enumerate(student.cells):
+        if (
+            cell.cell_type == "code"
+            and STUB in cell.source
+            and BEGIN in (original.cells[index].source)
+        ):
+            check = next(
+                i
+                for i in range(index + 1, len(student.cells))
+                if student.cells[i].cell_type == "code"
+                and "check_" in student.cells[i].source
+            )
+            found.append((index, check, original.cells[index].source))
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_check_fails_on_the_stub_and_passes_on_the_solution(path, tmp_path):
+    """Run the student copy; at each exercise, its check must fail, then pass."""
+    make_student_copies(path.parent, tmp_path)
+    student = nbformat.read(tmp_path / path.name, as_version=4)
+    original = nbformat.read(path, as_version=4)
+    exercises = _exercises(student, original)
+    assert exercises, f"{path.name} has no exercise"
+    last_check = exercises[-1][1]
+    by_check = {check: (stub, solution) for stub, check, solution in exercises}
+    client = NotebookClient(
+        student, timeout=120, kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )  # fmt: skip
+    with client.setup_kernel():
+        for index, cell in enumerate(student.cells[: last_check + 1]):
+            if cell.cell_type != "code":
+                continue
+            if index not in by_check:
+                client.execute_cell(cell, index)
+                continue
+            with pytest.raises(CellExecutionError) as failure:
+                client.execute_cell(cell, index)
+            assert failure.value.ename == "ExerciseError", (
+                f"{path.name} cell {index}: the check should fail with a plain "
+                f"ExerciseError on the stub, got {failure.value.ename}"
+            )
+            assert "not written yet" in failure.value.evalue
+            stub, solution = by_check[index]
+            client.execute_cell(nbformat.v4.new_code_cell(solution), stub)
+            client.execute_cell(cell, index)  # passes once the solution is in
