@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 from torchvision import datasets
 
+from gancourse import config
 from gancourse.data import DatasetUnavailableError, dataset_status, load_dataset
 from tests.formats import cifar_checksums, md5, tar_gz, write_cifar, write_mnist
 
@@ -114,7 +115,7 @@ def test_offline_without_a_copy_is_one_clear_error(
     tmp_path, no_network, name, alternative, where
 ):
     with pytest.raises(DatasetUnavailableError) as info:
-        load_dataset(name, root=tmp_path)
+        load_dataset(name, root=tmp_path, download=True)
     message = str(info.value)
     assert f"{name!r} is not available" in message
     assert "download failed" in message
@@ -123,10 +124,32 @@ def test_offline_without_a_copy_is_one_clear_error(
     assert list(tmp_path.iterdir()) == []  # nothing partial left behind
 
 
-def test_download_false_never_touches_the_network(tmp_path, no_network):
+def _forbid_downloads(monkeypatch):
+    """Fail the test if torchvision tries to download anything."""
+
+    def download(self):
+        raise AssertionError("a download was attempted")
+
+    monkeypatch.setattr(datasets.MNIST, "download", download)
+
+
+def test_download_false_never_touches_the_network(tmp_path, monkeypatch):
+    _forbid_downloads(monkeypatch)
     with pytest.raises(DatasetUnavailableError, match="no local copy"):
         load_dataset("mnist", root=tmp_path, download=False)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("quick", "downloads"), [(True, False), (False, True)])
+def test_quick_mode_does_not_download_by_default(
+    tmp_path, monkeypatch, quick, downloads
+):
+    attempts = []
+    monkeypatch.setattr(datasets.MNIST, "download", lambda self: attempts.append(1))
+    monkeypatch.setattr(config, "QUICK", quick)
+    with pytest.raises(DatasetUnavailableError):
+        load_dataset("mnist", root=tmp_path)
+    assert bool(attempts) == downloads
 
 
 class _FakeResponse(io.BytesIO):
@@ -165,7 +188,7 @@ def test_download_lands_complete_in_the_data_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets.MNIST, "resources", resources)
     _serve(monkeypatch, files)
     root = tmp_path / "data"
-    train = load_dataset("mnist", root=root)
+    train = load_dataset("mnist", root=root, download=True)
     assert len(train) == 12
     assert sorted(p.name for p in root.iterdir()) == ["MNIST"]  # no staging left
 
@@ -176,7 +199,7 @@ def test_a_download_that_breaks_midway_leaves_nothing(tmp_path, monkeypatch):
     _serve(monkeypatch, files, fail_on="t10k-images-idx3-ubyte.gz")
     root = tmp_path / "data"
     with pytest.raises(DatasetUnavailableError, match="download failed"):
-        load_dataset("mnist", root=root)
+        load_dataset("mnist", root=root, download=True)
     assert list(root.iterdir()) == []
 
 

@@ -172,7 +172,12 @@ def load_real(name: str, root: Path, split: str, download: bool):
     folder = root / Path(spec.folder).parts[0]
     if not folder.exists():
         if not download:
-            raise _unavailable(name, root, f"no local copy in {root / spec.folder}")
+            raise _unavailable(
+                name,
+                root,
+                f"no local copy in {root / spec.folder}, and downloads are off "
+                "(download=False, or quick mode, which uses shipped data only)",
+            )
         _download(name, root)
     parts = {"train": [True], "test": [False], "train+test": [True, False]}[split]
     try:

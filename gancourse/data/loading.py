@@ -167,7 +167,7 @@ def load_dataset(
     image_size: int | None = None,
     classes: list[str] | None = None,
     flip: bool = False,
-    download: bool = True,
+    download: bool | None = None,
     path: str | Path | None = None,
     n: int = 10_000,
     seed: int = 0,
@@ -178,6 +178,7 @@ def load_dataset(
     `root` is where downloads land (default: the course's data/ folder);
     `split` is 'train', 'test' or 'train+test'; `classes` keeps a subset by name;
     `flip` flips each image horizontally with probability 0.5 when indexed;
+    `download` fetches a missing real dataset (default: yes, except in quick mode);
     `path` is the folder for 'imagefolder' (relative to `root`).
     2D toy datasets come as a ToyDataset with `n` points drawn with `seed`.
     """
@@ -193,6 +194,8 @@ def load_dataset(
         folder = root / path  # an absolute path stays as it is
         images, labels, names = load_imagefolder(folder, image_size or 64, classes)
     else:
+        if download is None:
+            download = not config.QUICK
         images, labels, names = load_real(name, root, split, download)
     if name not in REAL_SETS:  # shipped sets and folders: 80/20 split per class
         chosen = _shipped_split(labels, split)
