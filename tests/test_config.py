@@ -75,6 +75,13 @@ def test_device_prefers_cuda_then_mps(monkeypatch):
     assert config.get_device().type == "cuda"
 
 
+def test_a_cuda_device_is_described_by_its_name(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "NVIDIA H100")
+    line = config.describe_device(torch.device("cuda"))
+    assert line == "cuda (NVIDIA H100)"
+
+
 def test_asking_for_a_missing_gpu_says_how_to_fix_it(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(RuntimeError, match="no CUDA GPU.*device='cpu'"):

@@ -85,19 +85,21 @@ REAL_SETS: dict[str, RealSet] = {
 }
 
 
-def is_downloaded(name: str, root: Path) -> bool:
+def _has_files(spec: RealSet, root: Path) -> bool:
     """Whether every file the dataset needs is in the data folder (no checksum)."""
-    spec = REAL_SETS[name]
     return all((root / spec.folder / f).exists() for f in spec.files)
+
+
+def is_downloaded(name: str, root: Path) -> bool:
+    """Whether the dataset `name` has all its files in the data folder."""
+    return _has_files(REAL_SETS[name], root)
 
 
 def _unpack_local_archives(spec: RealSet, root: Path) -> None:
     """Unpack archives the user put in the data folder by hand (e.g. MNIST .gz)."""
     for archive in spec.archives:
         source = root / spec.archive_dir / archive
-        if source.exists() and not all(
-            (root / spec.folder / f).exists() for f in spec.files
-        ):
+        if source.exists() and not _has_files(spec, root):
             extract_archive(str(source), str(source.parent))
 
 
