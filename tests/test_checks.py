@@ -1,8 +1,15 @@
 """Each exercise check passes the right answer and names the usual mistakes."""
 
+import numpy as np
 import pytest
 
-from gancourse.checks import ExerciseError, check_scale_pixels, check_to_display
+from gancourse.checks import (
+    ExerciseError,
+    check_numerical_gradient,
+    check_scale_pixels,
+    check_sigmoid_backward,
+    check_to_display,
+)
 
 
 def stub(*args):
@@ -56,3 +63,67 @@ def _in_place(x):
 def test_to_display_check_names_the_mistake(answer, says):
     with pytest.raises(ExerciseError, match=says):
         check_to_display(answer)
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def test_sigmoid_backward_check_accepts_the_solution(capsys):
+    check_sigmoid_backward(lambda z, g: g * _sigmoid(z) * (1 - _sigmoid(z)))
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (stub, "not written yet"),
+        (lambda z, g: _sigmoid(z) * (1 - _sigmoid(z)), "multiplies it by the gradient"),
+        (lambda z, g: g * _sigmoid(z), "not by its derivative"),
+        (lambda z, g: g * z * (1 - z), "not its input z"),
+        (lambda z, g: g * _sigmoid(z) * (1 + _sigmoid(z)), "values are wrong"),
+        (lambda z, g: (g * _sigmoid(z) * (1 - _sigmoid(z))).sum(), "shape"),
+    ],
+)
+def test_sigmoid_backward_check_names_the_mistake(answer, says):
+    with pytest.raises(ExerciseError, match=says):
+        check_sigmoid_backward(answer)
+
+
+def _central(f, x, h=1e-5):
+    return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+
+
+def _forward(f, x, h=1e-5):
+    return np.array([(f(x + h * e) - f(x)) / h for e in np.eye(len(x))])
+
+
+def _in_place_nudge(f, x, h=1e-5):
+    grad = np.zeros(len(x))
+    for i in range(len(x)):
+        x[i] += h
+        up = f(x)
+        x[i] -= 2 * h
+        grad[i] = (up - f(x)) / (2 * h)
+    return grad
+
+
+def test_numerical_gradient_check_accepts_the_solution(capsys):
+    check_numerical_gradient(_central)
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (stub, "not written yet"),
+        (_forward, "forward difference"),
+        (lambda f, x, h: 2 * _central(f, x, h), "twice too big"),
+        (_in_place_nudge, "put it back"),
+        (lambda f, x, h: _central(f, x, h)[:2], "one partial derivative per entry"),
+        (lambda f, x, h: -_central(f, x, h), "the gradient is"),
+    ],
+)
+def test_numerical_gradient_check_names_the_mistake(answer, says):
+    with pytest.raises(ExerciseError, match=says):
+        check_numerical_gradient(answer)
