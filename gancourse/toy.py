@@ -1,0 +1,284 @@
+"""A tiny GAN on the 2D toy datasets, built from the NumPy layers of nn_numpy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from gancourse.data import load_dataset
+from gancourse.data.base import ToyDataset
+from gancourse.data.toy2d import TOY_SETS
+from gancourse.nn_numpy import Adam, Dense, LeakyReLU, Sequential, bce_with_logits
+
+LOSSES = ("non-saturating", "minimax", "wasserstein")
+DTYPE = np.float32  # twice as fast as float64 here, and precise enough
+
+
+@dataclass
+class ToyGANConfig:
+    """Every setting of a ToyGAN; the defaults are the course's recommendation."""
+
+    dataset: str | ToyDataset = "ring8"
+    loss: str = "non-saturating"
+    steps: int = 16_000  # train_toy_gan trains this long; the lr schedule ends here
+    lr_d: float = 3e-3
+    lr_g: float = 3e-3
+    d_steps: int = 1  # D updates per training step
+    g_steps: int = 1  # G updates per training step
+    batch_size: int = 256
+    pack: int = 2  # PacGAN: D judges `pack` samples at once; 1 is a plain GAN
+    noise_dim: int = 4
+    hidden: int = 64  # width of both hidden layers of G and of D
+    beta1: float = 0.5
+    decay: float = 0.6  # the lr falls linearly over this last fraction of `steps`
+    final_lr_scale: float = 0.01  # ... down to this fraction of lr_d and lr_g
+    clip: float = 0.01  # wasserstein only: every critic weight stays in [-clip, clip]
+    snapshot_every: int = 50
+    seed: int = 0
+
+    def check(self) -> None:
+        """Raise one clear ValueError for any setting that cannot work."""
+        if not isinstance(self.dataset, ToyDataset) and self.dataset not in TOY_SETS:
+            raise ValueError(
+                f"unknown toy dataset {self.dataset!r}: "
+                f"use one of {', '.join(TOY_SETS)}."
+            )
+        if self.loss not in LOSSES:
+            raise ValueError(
+                f"unknown loss {self.loss!r}: use one of {', '.join(LOSSES)}."
+            )
+        positive = {
+            "lr_d": self.lr_d,
+            "lr_g": self.lr_g,
+            "clip": self.clip,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"{name} must be above 0, got {value}.")
+        at_least_one = {
+            "steps": self.steps,
+            "d_steps": self.d_steps,
+            "g_steps": self.g_steps,
+            "batch_size": self.batch_size,
+            "pack": self.pack,
+            "noise_dim": self.noise_dim,
+            "hidden": self.hidden,
+            "snapshot_every": self.snapshot_every,
+        }
+        for name, value in at_least_one.items():
+            if int(value) != value or value < 1:
+                raise ValueError(
+                    f"{name} must be a whole number of at least 1, got {value}."
+                )
+        if self.batch_size % self.pack:
+            raise ValueError(
+                f"batch_size ({self.batch_size}) must be a multiple of pack "
+                f"({self.pack}): change one of them."
+            )
+        if not 0 <= self.decay <= 1 or not 0 < self.final_lr_scale <= 1:
+            raise ValueError(
+                f"decay must be in [0, 1] and final_lr_scale in (0, 1], got "
+                f"{self.decay} and {self.final_lr_scale}."
+            )
+        if not 0 <= self.beta1 < 1:
+            raise ValueError(f"beta1 must be in [0, 1), got {self.beta1}.")
+
+
+def mlp(n_in: int, hidden: int, n_out: int, rng: np.random.Generator) -> Sequential:
+    """Two LeakyReLU hidden layers of width `hidden`, and a linear output."""
+    return Sequential(
+        Dense(n_in, hidden, rng=rng, dtype=DTYPE),
+        LeakyReLU(0.2),
+        Dense(hidden, hidden, rng=rng, dtype=DTYPE),
+        LeakyReLU(0.2),
+        Dense(hidden, n_out, rng=rng, dtype=DTYPE),
+    )
+
+
+class ToyGAN:
+    """G (noise -> 2D point) and D (2D points -> logit), trained step by step.
+
+    lr_d, lr_g, d_steps and g_steps may be changed between steps.
+    """
+
+    def __init__(self, **options):
+        self.config = ToyGANConfig(**options)
+        self.config.check()
+        c = self.config
+        self.dataset = (
+            c.dataset if isinstance(c.dataset, ToyDataset) else load_dataset(c.dataset)
+        )
+        self.rng = np.random.default_rng(c.seed)
+        self.generator = mlp(c.noise_dim, c.hidden, 2, self.rng)
+        self.discriminator = mlp(2 * c.pack, c.hidden, 1, self.rng)
+        betas = (c.beta1, 0.999)
+        self.opt_g = Adam(self.generator.parameters(), lr=c.lr_g, betas=betas)
+        self.opt_d = Adam(self.discriminator.parameters(), lr=c.lr_d, betas=betas)
+        self.lr_d, self.lr_g = c.lr_d, c.lr_g
+        self.d_steps, self.g_steps = c.d_steps, c.g_steps
+        self.loss, self.pack, self.batch_size = c.loss, c.pack, c.batch_size
+        self.steps_done = 0
+        self.d_updates = 0
+        self.g_updates = 0
+        self.history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
+        self.fixed_noise = self.noise(256)  # (256, noise_dim)
+        self.snapshots = [(0, self.generator(self.fixed_noise))]  # (step, (256, 2))
+        self._sample_rng = np.random.default_rng([c.seed, 1])
+
+    # -- one update of each network -------------------------------------------------
+
+    def lr_scale(self) -> float:
+        """The factor the lr schedule puts on lr_d and lr_g at the current step."""
+        c = self.config
+        start = c.steps * (1 - c.decay)
+        if self.steps_done < start:
+            return 1.0
+        done = min(1.0, (self.steps_done - start) / max(c.steps - start, 1))
+        return 1.0 - done * (1.0 - c.final_lr_scale)
+
+    def step_d(self) -> dict[str, float]:
+        """One update of D on a batch of real and a batch of generated points."""
+        self.opt_d.lr = self.lr_d * self.lr_scale()
+        real = self.dataset.sample(self.batch_size, self.rng).astype(DTYPE)  # (B, 2)
+        fake = self.generator(self.noise(self.batch_size))  # (B, 2)
+        self.opt_d.zero_grad()
+        result = {}
+        for name, points in (("real", real), ("fake", fake)):
+            scores = self.discriminator(self.packed(points))  # (B / pack, 1)
+            loss, grad_scores = self.d_loss(scores, is_real=name == "real")
+            self.discriminator.backward(grad_scores)
+            result[f"loss_{name}"] = loss
+            result[f"d_{name}"] = float(self.d_output(scores).mean())
+        self.opt_d.step()
+        if self.loss == "wasserstein":
+            for param, _ in self.discriminator.parameters():
+                np.clip(param, -self.config.clip, self.config.clip, out=param)
+        self.d_updates += 1
+        return {
+            "d_loss": result["loss_real"] + result["loss_fake"],
+            "d_real": result["d_real"],
+            "d_fake": result["d_fake"],
+        }
+
+    def step_g(self) -> float:
+        """One update of G through D's input gradient; D's weights are not changed."""
+        self.opt_g.lr = self.lr_g * self.lr_scale()
+        fake = self.generator(self.noise(self.batch_size))  # (B, 2)
+        scores = self.discriminator(self.packed(fake))  # (B / pack, 1)
+        loss, grad_scores = self.g_loss(scores)
+        self.opt_g.zero_grad()
+        grad_fake = self.discriminator.backward(grad_scores)  # (B / pack, 2 * pack)
+        self.generator.backward(grad_fake.reshape(-1, 2))
+        self.opt_g.step()
+        self.discriminator.zero_grad()
+        self.g_updates += 1
+        return loss
+
+    def step(self) -> None:
+        """One training step: d_steps updates of D, then g_steps updates of G."""
+        if self.d_steps < 1 or self.g_steps < 1:
+            raise ValueError(
+                f"d_steps and g_steps must be at least 1, got {self.d_steps} and "
+                f"{self.g_steps}."
+            )
+        for _ in range(self.d_steps):
+            d_result = self.step_d()
+        for _ in range(self.g_steps):
+            g_loss = self.step_g()
+        self.steps_done += 1
+        for name, value in d_result.items():
+            self.history[name].append(value)
+        self.history["g_loss"].append(g_loss)
+        if self.steps_done % self.config.snapshot_every == 0:
+            self.snapshots.append((self.steps_done, self.generator(self.fixed_noise)))
+
+    def train(self, steps: int) -> ToyGAN:
+        """Run `steps` training steps; return self."""
+        if int(steps) != steps or steps < 1:
+            raise ValueError(
+                f"steps must be a whole number of at least 1, got {steps}."
+            )
+        with threadpool_limits(limits=1):  # tiny matrices: more threads only cost
+            for _ in range(int(steps)):
+                self.step()
+        return self
+
+    # -- the losses -----------------------------------------------------------------
+
+    def d_loss(self, scores: np.ndarray, is_real: bool) -> tuple[float, np.ndarray]:
+        """D's loss on one batch of scores, and its gradient wrt the scores."""
+        if self.loss == "wasserstein":
+            sign = -1.0 if is_real else 1.0
+            return sign * float(scores.mean()), np.full_like(scores, sign / scores.size)
+        target = np.ones_like(scores) if is_real else np.zeros_like(scores)
+        return bce_with_logits(scores, target)
+
+    def g_loss(self, scores: np.ndarray) -> tuple[float, np.ndarray]:
+        """G's loss on D's scores of generated points, and its gradient."""
+        if self.loss == "wasserstein":
+            return -float(scores.mean()), np.full_like(scores, -1.0 / scores.size)
+        if self.loss == "minimax":
+            loss, grad = bce_with_logits(scores, np.zeros_like(scores))
+            return -loss, -grad
+        return bce_with_logits(scores, np.ones_like(scores))
+
+    # -- helpers and views for plots ------------------------------------------------
+
+    def noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
+        """n noise vectors for G, (n, noise_dim)."""
+        rng = self.rng if rng is None else rng
+        return rng.standard_normal((n, self.config.noise_dim), dtype=DTYPE)
+
+    def packed(self, points: np.ndarray) -> np.ndarray:
+        """Groups of `pack` consecutive points side by side, (N / pack, 2 * pack)."""
+        return points.reshape(-1, 2 * self.pack)
+
+    def d_output(self, scores: np.ndarray) -> np.ndarray:
+        """D's probability of 'real' per score; for wasserstein, the score itself."""
+        if self.loss == "wasserstein":
+            return scores
+        return 0.5 * (1.0 + np.tanh(0.5 * scores))  # the sigmoid, without overflow
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """n generated points, (n, 2); sampling does not disturb training."""
+        rng = self._sample_rng if seed is None else np.random.default_rng(seed)
+        return self.generator(self.noise(n, rng)).astype(np.float64)
+
+    def _scores_at(self, points: np.ndarray) -> np.ndarray:
+        """D's scores, (N, 1), for each point packed beside generated companions."""
+        points = points.astype(DTYPE)  # (N, 2)
+        companions = self.generator(self.fixed_noise)  # (256, 2)
+        others = np.arange(len(points) * (self.pack - 1)) % len(companions)
+        others = companions[others].reshape(len(points), self.pack - 1, 2)
+        packs = np.concatenate([points[:, None, :], others], axis=1)  # (N, pack, 2)
+        return self.discriminator(packs.reshape(len(points), 2 * self.pack))
+
+    def discriminator_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """D's output at every (x, y) of a grid, (len(ys), len(xs)), for a heatmap."""
+        grid_x, grid_y = np.meshgrid(xs, ys)  # (len(ys), len(xs)) each
+        points = np.stack([grid_x.ravel(), grid_y.ravel()], axis=1)  # (N, 2)
+        return self.d_output(self._scores_at(points)).reshape(grid_x.shape)
+
+    def generator_gradients(self, points: np.ndarray) -> np.ndarray:
+        """Where G's loss pushes a generated point at each of `points`, (N, 2)."""
+        points = np.asarray(points, dtype=DTYPE)  # (N, 2)
+        scores = self._scores_at(points)  # (N, 1)
+        _, grad_scores = self.g_loss(scores)
+        grad_input = self.discriminator.backward(grad_scores * len(scores))
+        self.discriminator.zero_grad()
+        return -grad_input[:, :2]
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"ToyGAN({self.dataset.name!r}, loss={c.loss!r}, pack={c.pack}, "
+            f"{self.steps_done} steps done)"
+        )
+
+
+def train_toy_gan(dataset: str = "ring8", **options) -> ToyGAN:
+    """Build a ToyGAN (options: any ToyGANConfig field) and train it `steps` steps."""
+    gan = ToyGAN(dataset=dataset, **options)
+    return gan.train(gan.config.steps)

@@ -1,0 +1,173 @@
+"""ToyGAN: its updates, its knobs, its views for plots and its errors; all fast."""
+
+import numpy as np
+import pytest
+
+from gancourse.toy import ToyGAN, train_toy_gan
+
+SMALL = {"batch_size": 64, "hidden": 16}
+
+
+def weights(network):
+    """Copies of every parameter of a network."""
+    return [param.copy() for param, _ in network.parameters()]
+
+
+def same(before, network):
+    """Whether every parameter of a network equals its copy in `before`."""
+    return all(
+        np.array_equal(old, param)
+        for old, (param, _) in zip(before, network.parameters(), strict=True)
+    )
+
+
+def count_calls(monkeypatch, optimiser):
+    """Count the calls of optimiser.step from now on."""
+    calls = []
+    step = optimiser.step
+    monkeypatch.setattr(optimiser, "step", lambda: calls.append(1) or step())
+    return calls
+
+
+def test_same_seed_same_run_and_other_seed_other_run():
+    first = train_toy_gan("ring8", steps=20, seed=3, **SMALL)
+    again = train_toy_gan("ring8", steps=20, seed=3, **SMALL)
+    other = train_toy_gan("ring8", steps=20, seed=4, **SMALL)
+    assert first.history == again.history
+    assert np.array_equal(first.sample(100, seed=0), again.sample(100, seed=0))
+    assert not np.array_equal(first.sample(100, seed=0), other.sample(100, seed=0))
+
+
+def test_history_and_snapshots_grow_with_the_steps():
+    gan = train_toy_gan("ring8", steps=25, snapshot_every=10, **SMALL)
+    assert set(gan.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert all(len(values) == 25 for values in gan.history.values())
+    assert [step for step, _ in gan.snapshots] == [0, 10, 20]
+    assert all(points.shape == (256, 2) for _, points in gan.snapshots)
+    assert gan.sample(7).shape == (7, 2)
+
+
+@pytest.mark.parametrize(("d_steps", "g_steps"), [(5, 1), (1, 2)])
+def test_each_step_updates_d_and_g_as_often_as_asked(monkeypatch, d_steps, g_steps):
+    gan = ToyGAN(d_steps=d_steps, g_steps=g_steps, **SMALL)
+    d_calls = count_calls(monkeypatch, gan.opt_d)
+    g_calls = count_calls(monkeypatch, gan.opt_g)
+    gan.train(3)
+    assert (len(d_calls), len(g_calls)) == (3 * d_steps, 3 * g_steps)
+    assert (gan.d_updates, gan.g_updates) == (3 * d_steps, 3 * g_steps)
+
+
+def test_the_g_step_leaves_d_alone_and_the_d_step_leaves_g_alone():
+    gan = ToyGAN(**SMALL)
+    d_before, g_before = weights(gan.discriminator), weights(gan.generator)
+    gan.step_g()
+    assert same(d_before, gan.discriminator)
+    assert not same(g_before, gan.generator)
+    g_before = weights(gan.generator)
+    gan.step_d()
+    assert same(g_before, gan.generator)
+    assert not same(d_before, gan.discriminator)
+
+
+def test_changing_the_knobs_mid_run_takes_effect_at_the_next_step(monkeypatch):
+    gan = ToyGAN(decay=0.0, **SMALL)
+    gan.train(2)
+    assert (gan.opt_d.lr, gan.opt_g.lr) == (gan.lr_d, gan.lr_g)
+    gan.lr_d, gan.lr_g, gan.d_steps = 0.01, 0.002, 3
+    d_calls = count_calls(monkeypatch, gan.opt_d)
+    gan.step()
+    assert (gan.opt_d.lr, gan.opt_g.lr) == (0.01, 0.002)
+    assert len(d_calls) == 3
+
+
+def test_the_lr_decays_over_the_last_part_of_the_steps():
+    gan = ToyGAN(steps=10, decay=0.5, final_lr_scale=0.1, **SMALL)
+    scales = []
+    for _ in range(12):
+        scales.append(gan.lr_scale())
+        gan.step()
+    assert scales[:6] == [1.0] * 6
+    assert scales[6] < 1.0 and np.all(np.diff(scales[5:11]) < 0)
+    assert scales[10] == scales[11] == pytest.approx(0.1)
+
+
+def test_wasserstein_clipping_keeps_every_critic_weight_in_bounds():
+    gan = ToyGAN(loss="wasserstein", clip=0.01, lr_d=0.05, **SMALL)
+    gan.train(3)
+    for param, _ in gan.discriminator.parameters():
+        assert np.abs(param).max() <= 0.01
+    assert np.abs(gan.discriminator.layers[0].params["W"]).max() == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("pack", [1, 2, 4])
+def test_packing_widens_the_input_of_d(pack):
+    gan = ToyGAN(pack=pack, **SMALL)
+    assert gan.discriminator.layers[0].params["W"].shape == (16, 2 * pack)
+    gan.train(2)
+
+
+@pytest.mark.parametrize("loss", ["non-saturating", "minimax", "wasserstein"])
+def test_every_loss_trains_and_its_views_are_finite(loss):
+    gan = train_toy_gan("ring8", steps=5, loss=loss, pack=2, **SMALL)
+    xs, ys = np.linspace(-3, 3, 7), np.linspace(-2, 2, 5)
+    grid = gan.discriminator_grid(xs, ys)
+    assert grid.shape == (5, 7) and np.isfinite(grid).all()
+    if loss != "wasserstein":
+        assert ((grid >= 0) & (grid <= 1)).all()
+    arrows = gan.generator_gradients(gan.sample(30))
+    assert arrows.shape == (30, 2) and np.isfinite(arrows).all()
+    assert np.abs(arrows).sum() > 0
+    assert all(np.isfinite(values).all() for values in gan.history.values())
+
+
+def distance_to_point(points):
+    """Mean distance of (N, 2) points to the "point" dataset, a single (1, 1)."""
+    return np.sqrt(((points - 1.0) ** 2).sum(axis=1)).mean()
+
+
+def test_generated_points_move_to_the_data():
+    gan = ToyGAN(dataset="point", steps=200, batch_size=64, hidden=32, seed=1)
+    start = distance_to_point(gan.sample(500, seed=0))
+    gan.train(200)
+    assert start > 1.0
+    assert distance_to_point(gan.sample(500, seed=0)) < 0.2 * start
+
+
+def test_generator_gradients_point_towards_the_data():
+    gan = ToyGAN(dataset="point", batch_size=64, hidden=32, seed=0)
+    for _ in range(30):
+        gan.step_d()  # D learns that (1, 1) is real and G's points are fake
+    points = gan.sample(100, seed=0)  # (100, 2), near the origin
+    arrows = gan.generator_gradients(points)  # (100, 2)
+    towards = 1.0 - points  # (100, 2)
+    cosines = (arrows * towards).sum(axis=1) / (
+        np.linalg.norm(arrows, axis=1) * np.linalg.norm(towards, axis=1)
+    )
+    assert np.mean(cosines > 0.5) > 0.9
+
+
+@pytest.mark.parametrize(
+    ("options", "fix"),
+    [
+        ({"dataset": "ring9"}, "use one of point, gaussian"),
+        ({"dataset": "mnist-5k"}, "use one of"),
+        ({"loss": "hinge"}, "use one of non-saturating"),
+        ({"lr_d": 0}, "lr_d must be above 0"),
+        ({"lr_g": -1e-3}, "lr_g must be above 0"),
+        ({"steps": 0}, "steps must be a whole number of at least 1"),
+        ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
+        ({"batch_size": 30, "pack": 4}, "must be a multiple of pack"),
+    ],
+)
+def test_bad_options_raise_one_clear_error_before_training(options, fix):
+    with pytest.raises(ValueError, match=fix):
+        train_toy_gan(**options)
+
+
+def test_train_refuses_fewer_than_one_step():
+    gan = ToyGAN(**SMALL)
+    with pytest.raises(ValueError, match="steps must be"):
+        gan.train(0)
+    gan.d_steps = 0
+    with pytest.raises(ValueError, match="d_steps and g_steps must be at least 1"):
+        gan.step()
