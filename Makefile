@@ -7,7 +7,7 @@ PORT ?= 8888
 # Jupyter refuses to run as root unless told to (containers, CI machines)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test course student bench clean-venv
+.PHONY: lab test course student bench browser clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)  ## set up and open the course in JupyterLab
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG)
 
-test: $(STAMP)  ## set up and run every test, notebooks included, in quick mode
+browser:  ## Debian's chromium for the browser test (installed when missing, as root)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	|| { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	     else echo "note: no chromium, and no root to install it: the browser test is skipped"; fi; }
+
+test: $(STAMP) browser  ## set up and run every test, notebooks and browser included, in quick mode
 	GANCOURSE_QUICK=1 $(BIN)/python -m pytest
 
 course: $(STAMP)  ## execute every notebook into build/course/*.html (FULL=1: full mode)

@@ -24,6 +24,30 @@ def show_images(images: torch.Tensor, nrow: int = 8, title: str = "", ax=None):
     return ax
 
 
+def plot_toy_gan(gan, ax, n_samples: int = 512, arrows: int = 144):
+    """D's heatmap, real data, generated samples and G's gradient arrows on `ax`."""
+    data = gan.dataset
+    reach = np.abs(data.centres).max() + max(1.0, 6 * data.std)
+    xs = np.linspace(-reach, reach, 60)
+    heat = gan.discriminator_grid(xs, xs)  # (60, 60)
+    samples = gan.sample(n_samples, seed=0)  # (n_samples, 2)
+    mesh = ax.pcolormesh(xs, xs, heat, cmap="RdBu", shading="auto", alpha=0.6)
+    label = "critic score" if gan.config.loss == "wasserstein" else "D(x)"
+    ax.figure.colorbar(mesh, ax=ax, fraction=0.046, pad=0.04, label=label)
+    ax.scatter(*data.points[:1000].T, s=4, c="tab:green", label="real")
+    ax.scatter(*samples.T, s=4, c="tab:purple", label="generated")
+    tails = samples[:: max(1, n_samples // arrows)]  # (arrows, 2)
+    push = gan.generator_gradients(tails)  # (arrows, 2)
+    push /= np.linalg.norm(push, axis=1, keepdims=True).max() + 1e-12
+    ax.quiver(*tails.T, *push.T, color="black", alpha=0.6, width=0.004)
+    ax.set_xlim(-reach, reach)
+    ax.set_ylim(-reach, reach)
+    ax.set_aspect("equal")
+    ax.set_title(f"{data.name}, step {gan.steps_done}")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
 def plot_toy(dataset: ToyDataset, samples: np.ndarray | None = None, ax=None):
     """Scatter a 2D toy dataset, its mode centres and optional generated samples."""
     if ax is None:

@@ -1,0 +1,196 @@
+"""Checks for notebook 02's exercises: conv output size, Dense backward, k-fold."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gancourse.checks.core import ExerciseError, call_student
+
+# (size, kernel, stride, padding) cases, chosen so that each usual mistake shows
+_CONV_CASES = [
+    (28, 3, 1, 0),
+    (28, 3, 1, 1),
+    (28, 4, 2, 1),
+    (8, 3, 2, 0),
+    (10, 5, 3, 2),
+    (7, 7, 1, 0),
+    (64, 4, 2, 1),
+]
+
+
+def check_conv_output_size(conv_output_size) -> None:
+    """Check conv_output_size(size, kernel, stride, padding) = (H + 2p - k) // s + 1."""
+    got, wanted = [], []
+    for size, kernel, stride, padding in _CONV_CASES:
+        out = call_student(conv_output_size, size, kernel, stride, padding)
+        if not isinstance(out, (int, np.integer, float, np.floating)):
+            raise ExerciseError(
+                f"conv_output_size should return a number, got {type(out).__name__}."
+            )
+        got.append(out)
+        wanted.append((size + 2 * padding - kernel) // stride + 1)
+    cases = list(zip(_CONV_CASES, got, wanted, strict=True))
+    if any(o != int(o) for o in got):
+        (h, k, s, p), out, _ = next(c for c in cases if c[1] != int(c[1]))
+        raise ExerciseError(
+            f"for H={h}, k={k}, s={s}, p={p} you return {out}, a fraction: a kernel "
+            "position exists only where the whole kernel fits, so round down with //."
+        )
+    if all(o == w - 1 for _, o, w in cases):
+        raise ExerciseError(
+            "every answer is one too small: you forgot the + 1. With H = k and no "
+            "padding the kernel fits exactly once, so the output has 1 pixel."
+        )
+    once = [(h + p - k) // s + 1 for h, k, s, p in _CONV_CASES]
+    if got == once and got != wanted:
+        raise ExerciseError(
+            "you added the padding once: padding p adds p pixels on each side, "
+            "top and bottom (left and right), so the padded size is H + 2p."
+        )
+    ceiled = [math.ceil((h + 2 * p - k) / s) + 1 for h, k, s, p in _CONV_CASES]
+    if got == ceiled and got != wanted:
+        raise ExerciseError(
+            "you rounded up: with H=8, k=3, s=2 the kernel fits at columns 0, 2 and "
+            "4 only (at 6 it would stick out), so round down with //."
+        )
+    for (h, k, s, p), out, w in cases:
+        if out != w:
+            raise ExerciseError(
+                f"for H={h}, k={k}, s={s}, p={p} the output has {w} pixels, "
+                f"you return {out}: the formula is (H + 2p - k) // s + 1."
+            )
+    print("Correct: (H + 2p - k) // s + 1, e.g. 28 px, k=4, s=2, p=1 -> 14 px.")
+
+
+def _dense_answers(dense_backward, x, W, grad_out):
+    """Call the student and return three arrays, or say what is missing."""
+    before = (x.copy(), W.copy(), grad_out.copy())
+    out = call_student(dense_backward, x, W, grad_out)
+    if not isinstance(out, (tuple, list)) or len(out) != 3:
+        raise ExerciseError(
+            "dense_backward should return three arrays: (grad_W, grad_b, grad_x)."
+        )
+    for given, kept in zip((x, W, grad_out), before, strict=True):
+        if not np.array_equal(given, kept):
+            raise ExerciseError(
+                "dense_backward changed one of its inputs in place: compute new arrays."
+            )
+    return [np.asarray(a, dtype=float) for a in out]
+
+
+def check_dense_backward(dense_backward) -> None:
+    """Check dense_backward(x, W, grad_out) returns (g.T @ x, sum of g, g @ W)."""
+    rng = np.random.default_rng(0)
+    n, n_in, n_out = 5, 3, 3  # square W first, so that a transpose is not a crash
+    x, W = rng.normal(size=(n, n_in)), rng.normal(size=(n_out, n_in))
+    grad_out = rng.normal(size=(n, n_out))
+    grad_W, grad_b, grad_x = _dense_answers(dense_backward, x, W, grad_out)
+    if grad_b.shape == (n, n_out) and np.allclose(grad_b, grad_out):
+        raise ExerciseError(
+            "grad_b has one row per example: the bias is shared by the whole batch, "
+            "so sum grad_out over the batch (axis 0) to get one value per output."
+        )
+    if grad_b.shape == (n_out,) and np.allclose(grad_b, grad_out.mean(axis=0)):
+        raise ExerciseError(
+            "grad_b is the batch mean: the loss already averages over the batch, "
+            "so each example's contribution adds up. Sum over axis 0, do not average."
+        )
+    if grad_b.shape != (n_out,) or not np.allclose(grad_b, grad_out.sum(axis=0)):
+        raise ExerciseError(
+            f"grad_b should have shape ({n_out},) like b and equal grad_out summed "
+            "over the batch (axis 0)."
+        )
+    if np.allclose(grad_W, x.T @ grad_out):
+        raise ExerciseError(
+            "grad_W is transposed: W has shape (n_out, n_in), so its gradient is "
+            "grad_out.T @ x, of the same shape, not x.T @ grad_out."
+        )
+    if grad_W.shape != W.shape or not np.allclose(grad_W, grad_out.T @ x):
+        raise ExerciseError(
+            "grad_W should be grad_out.T @ x: entry (j, i) adds up, over the batch, "
+            "the gradient at output j times input i."
+        )
+    if np.allclose(grad_x, grad_out @ W.T):
+        raise ExerciseError(
+            "grad_x uses W.T: the forward pass is x @ W.T, so going back multiplies "
+            "by W itself: grad_x = grad_out @ W, of shape (N, n_in)."
+        )
+    if grad_x.shape != x.shape or not np.allclose(grad_x, grad_out @ W):
+        raise ExerciseError(
+            "grad_x should be grad_out @ W, with the shape of x: each input feeds "
+            "every output j through weight W[j, i]."
+        )
+    n, n_in, n_out = 4, 6, 2  # and a non-square layer
+    x, W = rng.normal(size=(n, n_in)), rng.normal(size=(n_out, n_in))
+    grad_out = rng.normal(size=(n, n_out))
+    answers = _dense_answers(dense_backward, x, W, grad_out)
+    expected = (grad_out.T @ x, grad_out.sum(axis=0), grad_out @ W)
+    names = ("grad_W", "grad_b", "grad_x")
+    for name, got, want in zip(names, answers, expected, strict=True):
+        if got.shape != want.shape or not np.allclose(got, want):
+            raise ExerciseError(
+                f"right for a square layer but not for Dense({n_in}, {n_out}): "
+                f"{name} should have shape {want.shape}, got {got.shape}."
+            )
+    print("Correct: grad_W = g.T @ x, grad_b = g.sum(axis=0), grad_x = g @ W.")
+
+
+def _as_index_array(values, what: str) -> np.ndarray:
+    """An integer array from the student's indices, or a plain-words error."""
+    array = np.asarray(values)
+    if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
+        raise ExerciseError(f"{what} should be a 1-D array of integer indices.")
+    return array
+
+
+def check_kfold_split(kfold_split) -> None:
+    """Check kfold_split(n, k, rng) gives k shuffled, disjoint, covering folds."""
+    n, k = 103, 5
+    folds = call_student(kfold_split, n, k, np.random.default_rng(0))
+    folds = list(folds) if not isinstance(folds, (list, tuple)) else folds
+    if len(folds) != k:
+        raise ExerciseError(f"asked for k={k} folds, got {len(folds)}.")
+    tests, trains = [], []
+    for i, fold in enumerate(folds):
+        if not isinstance(fold, (tuple, list)) or len(fold) != 2:
+            raise ExerciseError("each fold should be a pair (train_idx, test_idx).")
+        trains.append(_as_index_array(fold[0], f"fold {i}'s train_idx"))
+        tests.append(_as_index_array(fold[1], f"fold {i}'s test_idx"))
+    everything = np.concatenate(tests)
+    if len(np.unique(everything)) < len(everything):
+        raise ExerciseError(
+            "the test folds overlap: a sample is tested in two folds. Split one "
+            "shuffled order of the indices into k separate pieces."
+        )
+    if len(everything) != n or not np.array_equal(np.sort(everything), np.arange(n)):
+        missing = n - len(set(everything.tolist()) & set(range(n)))
+        raise ExerciseError(
+            f"with n={n} and k={k} the test folds miss {missing} samples (or hold "
+            "indices outside 0..n-1): every sample must be tested exactly once. "
+            "np.array_split shares out the remainder when n is not a multiple of k."
+        )
+    sizes = [len(t) for t in tests]
+    if max(sizes) - min(sizes) > 1:
+        raise ExerciseError(
+            f"the test folds have sizes {sizes}: make them equal, give or take one."
+        )
+    for i, (train, test) in enumerate(zip(trains, tests, strict=True)):
+        if np.intersect1d(train, test).size:
+            raise ExerciseError(
+                f"fold {i}: some samples are in both train_idx and test_idx, so the "
+                "model is tested on what it trained on. Train on the other folds only."
+            )
+        if len(np.union1d(train, test)) != n or len(train) != n - len(test):
+            raise ExerciseError(
+                f"fold {i}: train_idx should hold every sample not in test_idx, "
+                f"once each ({n - len(test)} indices), got {len(train)}."
+            )
+    if all(np.array_equal(np.sort(t), np.arange(t.min(), t.max() + 1)) for t in tests):
+        raise ExerciseError(
+            "the folds are contiguous blocks of 0..n-1: shuffle the indices first "
+            "(rng.permutation(n)). mnist-5k is sorted by digit, so unshuffled folds "
+            "would each test on one or two digits the model has barely seen."
+        )
+    print(f"Correct: {k} shuffled folds; every sample is tested exactly once.")
