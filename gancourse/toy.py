@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from gancourse.data import load_dataset
 from gancourse.data.base import ToyDataset
 from gancourse.data.toy2d import TOY_SETS
+from gancourse.gan_loop import AlternatingTraining
 from gancourse.nn_numpy import Adam, Dense, LeakyReLU, Sequential, bce_with_logits
 
 LOSSES = ("non-saturating", "minimax", "wasserstein")
@@ -97,7 +97,7 @@ def mlp(n_in: int, hidden: int, n_out: int, rng: np.random.Generator) -> Sequent
     )
 
 
-class ToyGAN:
+class ToyGAN(AlternatingTraining):
     """G (noise -> 2D point) and D (2D points -> logit), trained step by step.
 
     lr_d, lr_g, d_steps and g_steps may be changed between steps.
@@ -175,35 +175,6 @@ class ToyGAN:
         self.discriminator.zero_grad()
         self.g_updates += 1
         return loss
-
-    def step(self) -> None:
-        """One training step: d_steps updates of D, then g_steps updates of G."""
-        if self.d_steps < 1 or self.g_steps < 1:
-            raise ValueError(
-                f"d_steps and g_steps must be at least 1, got {self.d_steps} and "
-                f"{self.g_steps}."
-            )
-        for _ in range(self.d_steps):
-            d_result = self.step_d()
-        for _ in range(self.g_steps):
-            g_loss = self.step_g()
-        self.steps_done += 1
-        for name, value in d_result.items():
-            self.history[name].append(value)
-        self.history["g_loss"].append(g_loss)
-        if self.steps_done % self.config.snapshot_every == 0:
-            self.snapshots.append((self.steps_done, self.generator(self.fixed_noise)))
-
-    def train(self, steps: int) -> ToyGAN:
-        """Run `steps` training steps; return self."""
-        if int(steps) != steps or steps < 1:
-            raise ValueError(
-                f"steps must be a whole number of at least 1, got {steps}."
-            )
-        with threadpool_limits(limits=1):  # tiny matrices: more threads only cost
-            for _ in range(int(steps)):
-                self.step()
-        return self
 
     # -- the losses -----------------------------------------------------------------
 

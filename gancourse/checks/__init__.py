@@ -10,6 +10,7 @@ from gancourse.checks.layers import (
     check_dense_backward,
     check_kfold_split,
 )
+from gancourse.checks.numpy_gan import check_discriminator_loss, check_generator_step
 from gancourse.checks.start_here import check_scale_pixels, check_to_display
 from gancourse.checks.toy_gan import check_count_modes, check_non_saturating_loss
 
@@ -19,6 +20,8 @@ __all__ = [
     "check_conv_output_size",
     "check_count_modes",
     "check_dense_backward",
+    "check_discriminator_loss",
+    "check_generator_step",
     "check_kfold_split",
     "check_non_saturating_loss",
     "check_numerical_gradient",
