@@ -30,7 +30,8 @@ class ToyGANConfig:
     batch_size: int = 256
     pack: int = 2  # PacGAN: D judges `pack` samples at once; 1 is a plain GAN
     noise_dim: int = 4
-    hidden: int = 64  # width of both hidden layers of G and of D
+    hidden: int = 64  # width of every hidden layer of G and of D
+    g_layers: int = 5  # hidden layers of G (D has 2); depth cuts gaps between modes
     beta1: float = 0.5
     decay: float = 0.6  # the lr falls linearly over this last fraction of `steps`
     final_lr_scale: float = 0.01  # ... down to this fraction of lr_d and lr_g
@@ -65,6 +66,7 @@ class ToyGANConfig:
             "pack": self.pack,
             "noise_dim": self.noise_dim,
             "hidden": self.hidden,
+            "g_layers": self.g_layers,
             "snapshot_every": self.snapshot_every,
         }
         for name, value in at_least_one.items():
@@ -86,15 +88,15 @@ class ToyGANConfig:
             raise ValueError(f"beta1 must be in [0, 1), got {self.beta1}.")
 
 
-def mlp(n_in: int, hidden: int, n_out: int, rng: np.random.Generator) -> Sequential:
-    """Two LeakyReLU hidden layers of width `hidden`, and a linear output."""
-    return Sequential(
-        Dense(n_in, hidden, rng=rng, dtype=DTYPE),
-        LeakyReLU(0.2),
-        Dense(hidden, hidden, rng=rng, dtype=DTYPE),
-        LeakyReLU(0.2),
-        Dense(hidden, n_out, rng=rng, dtype=DTYPE),
-    )
+def mlp(
+    n_in: int, hidden: int, n_out: int, rng: np.random.Generator, layers: int = 2
+) -> Sequential:
+    """`layers` LeakyReLU hidden layers of width `hidden`, and a linear output."""
+    modules = [Dense(n_in, hidden, rng=rng, dtype=DTYPE), LeakyReLU(0.2)]
+    for _ in range(layers - 1):
+        modules += [Dense(hidden, hidden, rng=rng, dtype=DTYPE), LeakyReLU(0.2)]
+    modules.append(Dense(hidden, n_out, rng=rng, dtype=DTYPE))
+    return Sequential(*modules)
 
 
 class ToyGAN(AlternatingTraining):
@@ -111,7 +113,7 @@ class ToyGAN(AlternatingTraining):
             c.dataset if isinstance(c.dataset, ToyDataset) else load_dataset(c.dataset)
         )
         self.rng = np.random.default_rng(c.seed)
-        self.generator = mlp(c.noise_dim, c.hidden, 2, self.rng)
+        self.generator = mlp(c.noise_dim, c.hidden, 2, self.rng, c.g_layers)
         self.discriminator = mlp(2 * c.pack, c.hidden, 1, self.rng)
         betas = (c.beta1, 0.999)
         self.opt_g = Adam(self.generator.parameters(), lr=c.lr_g, betas=betas)
