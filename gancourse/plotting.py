@@ -60,3 +60,29 @@ def plot_toy(dataset: ToyDataset, samples: np.ndarray | None = None, ax=None):
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=7)
     return ax
+
+
+def plot_losses(history: dict, ax=None, keys=("loss_d", "loss_g")):
+    """Loss curves from a GANTrainer history, smoothed over a short window."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    for key in keys:
+        values = np.asarray(history.get(key, []), dtype=float)
+        if len(values) == 0:
+            continue
+        window = max(1, min(25, len(values) // 10))
+        smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+        ax.plot(np.arange(len(smooth)) + window, smooth, label=key)
+    ax.set_xlabel("step")
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_training(trainer, keys=("loss_d", "loss_g")):
+    """One figure: the loss curves and a grid of G(fixed noise), as training goes."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    plot_losses(trainer.history, ax=left, keys=keys)
+    left.set_title(f"step {trainer.step}")
+    show_images(trainer.fixed_samples()[:64], ax=right, title="G(fixed noise)")
+    figure.tight_layout()
+    return figure

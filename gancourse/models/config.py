@@ -1,0 +1,117 @@
+"""Dataclass configs for the generator and the discriminator (saved in checkpoints)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+IMAGE_SIZES = (28, 32, 64)
+CHANNELS = (1, 3)
+DEPTHS = {"small": 0, "medium": 1, "large": 2}  # extra stride-1 conv blocks per stage
+KERNEL_SIZES = (4, 5)
+CONDITIONINGS = ("none", "cgan", "acgan")
+
+
+def _check_common(config) -> None:
+    """Errors shared by both configs, raised before any layer is built."""
+    name = type(config).__name__
+    if config.image_size not in IMAGE_SIZES:
+        raise ValueError(
+            f"{name}: image_size {config.image_size} is not supported; "
+            f"use one of {IMAGE_SIZES} (pass image_size= to load_dataset to resize)."
+        )
+    if config.channels not in CHANNELS:
+        raise ValueError(
+            f"{name}: channels must be 1 (grey) or 3 (colour), got {config.channels}."
+        )
+    if config.depth not in DEPTHS:
+        raise ValueError(
+            f"{name}: depth {config.depth!r} is not one of {list(DEPTHS)}."
+        )
+    if config.kernel_size not in KERNEL_SIZES:
+        raise ValueError(
+            f"{name}: kernel_size must be 4 or 5, got {config.kernel_size}."
+        )
+    if config.width < 1:
+        raise ValueError(f"{name}: width must be at least 1, got {config.width}.")
+    if config.conditioning not in CONDITIONINGS:
+        raise ValueError(
+            f"{name}: conditioning {config.conditioning!r} is not one of "
+            f"{list(CONDITIONINGS)}."
+        )
+    if config.conditioning != "none" and config.num_classes < 2:
+        raise ValueError(
+            f"{name}: a {config.conditioning} model needs num_classes of at least 2, "
+            f"got {config.num_classes}."
+        )
+
+
+@dataclass
+class GeneratorConfig:
+    """What a DCGAN generator is built from; `conditioning` adds a label input."""
+
+    image_size: int = 28
+    channels: int = 1
+    z_dim: int = 100
+    width: int = 64  # channels of the last hidden layer; earlier layers double it
+    depth: str = "small"
+    batchnorm: bool = True
+    spectral_norm: bool = False
+    kernel_size: int = 4
+    linear_first: bool = False  # a Linear layer instead of a 1x1 -> s x s ConvT
+    conditioning: str = "none"
+    num_classes: int = 0
+    embed_dim: int = 50
+
+    def check(self) -> GeneratorConfig:
+        """Raise one clear error for a setting that cannot work; return self."""
+        _check_common(self)
+        if self.z_dim < 1:
+            raise ValueError(
+                f"GeneratorConfig: z_dim must be at least 1, got {self.z_dim}."
+            )
+        return self
+
+    def to_dict(self) -> dict:
+        """A plain dict for checkpoints."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> GeneratorConfig:
+        """Rebuild a config from `to_dict()` output."""
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+
+@dataclass
+class DiscriminatorConfig:
+    """What a DCGAN discriminator (or WGAN critic) is built from."""
+
+    image_size: int = 28
+    channels: int = 1
+    width: int = 64  # channels of the first layer; later layers double it
+    depth: str = "small"
+    batchnorm: bool = True  # off for a WGAN-GP critic
+    spectral_norm: bool = False
+    kernel_size: int = 4
+    conditioning: str = (
+        "none"  # "cgan": label map as an extra channel; "acgan": class head
+    )
+    num_classes: int = 0
+
+    def check(self) -> DiscriminatorConfig:
+        """Raise one clear error for a setting that cannot work; return self."""
+        _check_common(self)
+        return self
+
+    def to_dict(self) -> dict:
+        """A plain dict for checkpoints."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> DiscriminatorConfig:
+        """Rebuild a config from `to_dict()` output."""
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+
+def stages(image_size: int) -> tuple[int, int]:
+    """(first feature-map size, number of 2x up- or down-sampling stages)."""
+    return {28: (7, 2), 32: (4, 3), 64: (4, 4)}[image_size]

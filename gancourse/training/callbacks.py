@@ -1,0 +1,213 @@
+"""Callbacks: small objects the trainer calls at named events, passing itself.
+
+Events, in order: before_fit, before_step, before_d_update, after_d_step,
+before_g_update, after_g_step, after_step, after_epoch, after_fit.
+Raise CancelFit from any of them to stop training cleanly.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from torchvision.utils import make_grid, save_image
+
+if TYPE_CHECKING:
+    from gancourse.training.trainer import GANTrainer
+
+EVENTS = (
+    "before_fit",
+    "before_step",
+    "before_d_update",
+    "after_d_step",
+    "before_g_update",
+    "after_g_step",
+    "after_step",
+    "after_epoch",
+    "after_fit",
+)
+
+
+class CancelFit(Exception):  # noqa: N818 (fastai's name)
+    """Raised by a callback (or the user) to stop `fit` after cleaning up."""
+
+
+class NonFiniteLossError(CancelFit):
+    """A loss became NaN or infinite; training stopped before the bad update."""
+
+
+class Callback:
+    """Base class: override the events you need; each gets the trainer."""
+
+    order = 0  # lower runs first
+
+    def __call__(self, event: str, trainer: GANTrainer) -> None:
+        method = getattr(self, event, None)
+        if method is not None:
+            method(trainer)
+
+
+class History(Callback):
+    """Records the step's figures (losses, D(x), D(G(z)), ...) into lists by name."""
+
+    order = -10
+
+    def __init__(self):
+        self.values: dict[str, list[float]] = defaultdict(list)
+
+    def after_step(self, trainer: GANTrainer) -> None:
+        names = list(trainer.step_figures)
+        figures = torch.stack([trainer.step_figures[n].float() for n in names]).tolist()
+        for name, value in zip(names, figures, strict=True):
+            self.values[name].append(value)
+        self.values["step"].append(trainer.step)
+
+
+class NonFiniteGuard(Callback):
+    """Stops training at the first NaN or infinite loss, before it reaches a weight."""
+
+    order = -5
+
+    def _check(self, trainer: GANTrainer, name: str) -> None:
+        value = trainer.current_loss.detach().float().item()
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"training stopped at step {trainer.step + 1}: the {name} loss is "
+                f"{value}. The weights of the last finite step are kept. Lower the "
+                "learning rates (or use WGAN-GP or spectral norm) and train again."
+            )
+
+    def before_d_update(self, trainer: GANTrainer) -> None:
+        self._check(trainer, "discriminator")
+
+    def before_g_update(self, trainer: GANTrainer) -> None:
+        self._check(trainer, "generator")
+
+
+class SampleGrid(Callback):
+    """A grid of G(fixed noise) every `every` steps and at the end; PNGs if `folder`."""
+
+    def __init__(self, every: int = 100, folder: str | Path | None = None, nrow=8):
+        self.every, self.nrow = every, nrow
+        self.folder = Path(folder) if folder is not None else None
+        self.grids: list[tuple[int, torch.Tensor]] = []  # (step, (3, H, W) in [0, 1])
+
+    def _grab(self, trainer: GANTrainer) -> None:
+        if self.grids and self.grids[-1][0] == trainer.step:
+            return
+        images = trainer.fixed_samples()  # (n, C, H, W) in [-1, 1]
+        grid = make_grid(images, nrow=self.nrow, normalize=True, value_range=(-1, 1))
+        self.grids.append((trainer.step, grid))
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            save_image(grid, self.folder / f"step_{trainer.step:07d}.png")
+
+    def before_fit(self, trainer: GANTrainer) -> None:
+        if trainer.step == 0:
+            self._grab(trainer)
+
+    def after_step(self, trainer: GANTrainer) -> None:
+        if trainer.step % self.every == 0:
+            self._grab(trainer)
+
+    def after_fit(self, trainer: GANTrainer) -> None:
+        self._grab(trainer)
+
+
+class EpochGrid(SampleGrid):
+    """A fixed-noise grid at the end of every epoch."""
+
+    def __init__(self, folder: str | Path | None = None, nrow: int = 8):
+        super().__init__(every=sys.maxsize, folder=folder, nrow=nrow)
+
+    def after_epoch(self, trainer: GANTrainer) -> None:
+        self._grab(trainer)
+
+
+class Checkpoints(Callback):
+    """Writes `folder/checkpoint.pt` every `every` steps and when fit ends."""
+
+    order = 10  # after History, so the saved history includes this step
+
+    def __init__(self, folder: str | Path, every: int = 500):
+        self.folder, self.every = Path(folder), every
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "checkpoint.pt"
+
+    def after_step(self, trainer: GANTrainer) -> None:
+        if trainer.step % self.every == 0:
+            trainer.save(self.path)
+
+    def after_fit(self, trainer: GANTrainer) -> None:
+        trainer.save(self.path)
+
+
+class CollapseMonitor(Callback):
+    """Warns when G's samples are far less varied than real images (mode collapse).
+
+    Diversity is the mean pairwise distance between fixed-noise samples divided
+    by the same for real images; it is recorded as history["diversity"].
+    """
+
+    def __init__(self, every: int = 100, threshold: float = 0.5, n: int = 64):
+        self.every, self.threshold, self.n = every, threshold, n
+        self.warnings: list[str] = []
+        self.real_spread: float | None = None
+
+    @staticmethod
+    def spread(images: torch.Tensor) -> float:
+        """Mean pairwise Euclidean distance between the images of a batch."""
+        flat = images.flatten(1).float()
+        distances = torch.cdist(flat, flat)
+        n = len(flat)
+        return (distances.sum() / (n * (n - 1))).item()
+
+    def after_step(self, trainer: GANTrainer) -> None:
+        if trainer.step % self.every:
+            return
+        if self.real_spread is None:
+            self.real_spread = self.spread(trainer.images[: self.n])
+        diversity = self.spread(trainer.fixed_samples()[: self.n]) / self.real_spread
+        trainer.history_callback.values["diversity"].append(diversity)
+        trainer.history_callback.values["diversity_step"].append(trainer.step)
+        if diversity < self.threshold:
+            message = (
+                f"possible mode collapse at step {trainer.step}: samples are "
+                f"{diversity:.2f}x as varied as real images."
+            )
+            self.warnings.append(message)
+            print(message, file=sys.stderr)
+
+
+class LivePlot(Callback):
+    """Redraws the loss curves and a sample grid in the notebook every `every` steps."""
+
+    def __init__(self, every: int = 50):
+        self.every = every
+        self.handle = None
+
+    def after_step(self, trainer: GANTrainer) -> None:
+        if trainer.step % self.every == 0:
+            self._draw(trainer)
+
+    def after_fit(self, trainer: GANTrainer) -> None:
+        self._draw(trainer)
+
+    def _draw(self, trainer: GANTrainer) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        from gancourse.plotting import plot_training
+
+        figure = plot_training(trainer)
+        if self.handle is None:
+            self.handle = display(figure, display_id=True)
+        else:
+            self.handle.update(figure)
+        plt.close(figure)

@@ -1,0 +1,127 @@
+"""The training settings (a dataclass saved in checkpoints) and one preset per GAN."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from gancourse.losses import LOSSES
+from gancourse.models import DiscriminatorConfig, GeneratorConfig
+
+KINDS = ("dcgan", "wgan", "wgan-gp", "cgan", "acgan")
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+@dataclass
+class TrainConfig:
+    """How a GAN is trained; lr_d, lr_g, d_steps and g_steps can change mid-run."""
+
+    kind: str = "dcgan"
+    loss: str = "non-saturating"
+    optimizer: str = "adam"
+    lr_d: float = 2e-4
+    lr_g: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    d_steps: int = 1  # D updates per training step
+    g_steps: int = 1  # G updates per training step
+    batch_size: int = 64
+    clip: float | None = None  # WGAN: clamp critic weights after each critic step
+    gp_weight: float = 0.0  # WGAN-GP: lambda
+    aux_weight: float = 1.0  # ACGAN: weight of the class loss
+    seed: int = 0
+    n_fixed: int = 64  # fixed noise vectors for sample grids
+    amp: bool | None = None  # bf16 autocast; None: on for CUDA, off elsewhere
+
+    def check(self) -> TrainConfig:
+        """Raise one clear error for a setting that cannot work; return self."""
+        if self.kind not in KINDS:
+            raise ValueError(
+                f"unknown GAN kind {self.kind!r}; choose one of {list(KINDS)}."
+            )
+        if self.loss not in LOSSES:
+            raise ValueError(
+                f"unknown loss {self.loss!r}; choose one of {list(LOSSES)}."
+            )
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {self.optimizer!r}; choose one of "
+                f"{list(OPTIMIZERS)}."
+            )
+        for name in ("lr_d", "lr_g"):
+            check_lr(name, getattr(self, name))
+        for name in ("d_steps", "g_steps", "batch_size", "n_fixed"):
+            check_count(name, getattr(self, name))
+        if self.clip is not None and not self.clip > 0:
+            raise ValueError(
+                f"clip must be above 0 (e.g. 0.01) or None, got {self.clip}."
+            )
+        if not self.gp_weight >= 0:
+            raise ValueError(f"gp_weight must be 0 or more, got {self.gp_weight}.")
+        return self
+
+    def to_dict(self) -> dict:
+        """A plain dict for checkpoints."""
+        values = asdict(self)
+        values["betas"] = list(self.betas)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Rebuild a config from `to_dict()` output."""
+        known = {f.name: values[f.name] for f in fields(cls) if f.name in values}
+        if "betas" in known:
+            known["betas"] = tuple(known["betas"])
+        return cls(**known)
+
+
+def check_lr(name: str, value: float) -> None:
+    """A learning rate must be a number above 0."""
+    if not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a number above 0 (e.g. 2e-4), got {value!r}.")
+
+
+def check_count(name: str, value: int) -> None:
+    """Step counts and batch sizes are whole numbers of at least 1."""
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+
+
+@dataclass
+class GANSetup:
+    """The three configs that make a GAN: G, D and training."""
+
+    generator: GeneratorConfig
+    discriminator: DiscriminatorConfig
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def preset(
+    kind: str, *, image_size: int = 28, channels: int = 1, num_classes: int = 0
+) -> GANSetup:
+    """The course's settings for one GAN kind (from the papers and reports 000-003)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown GAN kind {kind!r}; choose one of {list(KINDS)}.")
+    conditioning = {"cgan": "cgan", "acgan": "acgan"}.get(kind, "none")
+    classes = num_classes if conditioning != "none" else 0
+    g = GeneratorConfig(
+        image_size=image_size,
+        channels=channels,
+        conditioning=conditioning,
+        num_classes=classes,
+    )
+    d = DiscriminatorConfig(
+        image_size=image_size,
+        channels=channels,
+        conditioning=conditioning,
+        num_classes=classes,
+    )
+    t = TrainConfig(kind=kind)
+    if kind == "wgan":  # Arjovsky et al.: RMSprop 5e-5, clip 0.01, n_critic 5
+        t.loss, t.optimizer, t.lr_d, t.lr_g = "wasserstein", "rmsprop", 5e-5, 5e-5
+        t.clip, t.d_steps = 0.01, 5
+    elif kind == "wgan-gp":  # Gulrajani et al.: Adam(1e-4, (0, 0.9)), lambda 10
+        t.loss, t.lr_d, t.lr_g, t.betas = "wasserstein", 1e-4, 1e-4, (0.0, 0.9)
+        t.gp_weight, t.d_steps = 10.0, 5
+        d.batchnorm = False  # the penalty is per sample; BatchNorm mixes samples
+    elif kind == "acgan":  # report 003: embedding 100, lr 1.5e-4, batch 64
+        g.embed_dim, t.lr_d, t.lr_g, t.batch_size = 100, 1.5e-4, 1.5e-4, 64
+    return GANSetup(g, d, t)
