@@ -25,10 +25,10 @@ browser:  ## Debian's chromium for the browser test (installed when missing, as 
 	     else echo "note: no chromium, and no root to install it: the browser test is skipped"; fi; }
 
 test: $(STAMP) browser  ## set up and run every test, notebooks and browser included, in quick mode
-	GANCOURSE_QUICK=1 $(BIN)/python -m pytest
+	GANCOURSE_QUICK=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest
 
 course: $(STAMP)  ## execute every notebook into build/course/*.html (FULL=1: full mode)
-	GANCOURSE_QUICK=$(if $(FULL),0,1) $(BIN)/jupyter nbconvert --to html --execute \
+	GANCOURSE_QUICK=$(if $(FULL),0,1) GANCOURSE_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
 		--ExecutePreprocessor.timeout=-1 --output-dir build/course notebooks/*.ipynb
 
 student: $(STAMP)  ## write student copies with the solutions cleared to build/student

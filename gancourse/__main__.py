@@ -1,4 +1,10 @@
-"""The course's command line: `python -m gancourse COMMAND`."""
+"""The course's command line: `python -m gancourse COMMAND`.
+
+python -m gancourse datasets
+python -m gancourse train dcgan --dataset mnist-5k --steps 2000 --out runs/a
+python -m gancourse train dcgan --dataset mnist-5k --steps 4000 --out runs/a --resume
+python -m gancourse sample runs/a/checkpoint.pt --n 64 --out grid.png
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,15 @@ import sys
 from pathlib import Path
 
 from gancourse import config
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors reach `main` instead of exiting."""
+
+    def error(self, message: str):
+        from gancourse.cli import UsageError
+
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _datasets(args: argparse.Namespace) -> None:
@@ -24,9 +39,133 @@ def _student(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def _train(args: argparse.Namespace) -> int:
+    from gancourse.cli import train
+
+    return train(args)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from gancourse.cli import sample
+
+    return sample(args)
+
+
+def _add_train(commands) -> None:
+    """The `train` sub-command and its options (None means: not given)."""
+    train = commands.add_parser(
+        "train",
+        help="train a GAN, writing checkpoints and sample grids to --out",
+        description="Train a GAN. --steps/--epochs are the total for the run, so "
+        "`--resume` continues an interrupted run to the same total.",
+    )
+    train.add_argument(
+        "kind", metavar="KIND", help="dcgan, wgan, wgan-gp, cgan or acgan"
+    )
+    train.add_argument(
+        "--dataset", required=True, metavar="NAME", help="e.g. mnist-5k, shapes"
+    )
+    train.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the run's folder"
+    )
+    budget = train.add_argument_group("budget (give exactly one)")
+    budget.add_argument("--steps", type=int, metavar="N", help="total steps")
+    budget.add_argument(
+        "--epochs", type=int, metavar="N", help="total passes over the data"
+    )
+    run = train.add_argument_group("run")
+    run.add_argument("--resume", action="store_true", help="continue --out's run")
+    run.add_argument(
+        "--init-from",
+        type=Path,
+        metavar="CKPT",
+        help="fine-tune: start from CKPT's weights with fresh optimisers",
+    )
+    run.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
+    run.add_argument("--device", help="cpu, cuda or mps (default: the best found)")
+    run.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=500,
+        metavar="N",
+        help="write checkpoint.pt every N steps and at the end (default 500)",
+    )
+    run.add_argument(
+        "--sample-every",
+        type=int,
+        default=500,
+        metavar="N",
+        help="write samples/step_N.png every N steps (default 500)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    optim = train.add_argument_group("training (default: the kind's preset)")
+    optim.add_argument("--lr-d", type=float, metavar="LR", help="D's learning rate")
+    optim.add_argument("--lr-g", type=float, metavar="LR", help="G's learning rate")
+    optim.add_argument("--d-steps", type=int, metavar="N", help="D updates per step")
+    optim.add_argument("--g-steps", type=int, metavar="N", help="G updates per step")
+    optim.add_argument("--batch-size", type=int, metavar="N")
+    data = train.add_argument_group("data")
+    data.add_argument(
+        "--image-size", type=int, metavar="PX", help="28, 32 or 64 (resizes)"
+    )
+    data.add_argument(
+        "--classes", metavar="NAMES", help="a class subset, e.g. horse,bird"
+    )
+    data.add_argument("--split", help="train (default), test or train+test")
+    data.add_argument(
+        "--flip", action=argparse.BooleanOptionalAction, help="random h-flips"
+    )
+    data.add_argument(
+        "--data-path",
+        type=Path,
+        metavar="FOLDER",
+        help="the image folder for --dataset imagefolder",
+    )
+    model = train.add_argument_group("model (default: the kind's preset)")
+    model.add_argument(
+        "--width", type=int, metavar="N", help="channels of G's last layer"
+    )
+    model.add_argument("--depth", help="small, medium or large")
+    model.add_argument(
+        "--spectral-norm",
+        action=argparse.BooleanOptionalAction,
+        help="spectral norm in D (SNGAN)",
+    )
+    model.add_argument(
+        "--batchnorm",
+        action=argparse.BooleanOptionalAction,
+        help="BatchNorm in G and D (--no-batchnorm turns it off)",
+    )
+    train.set_defaults(run=_train)
+
+
+def _add_sample(commands) -> None:
+    """The `sample` sub-command: a PNG grid from a checkpoint."""
+    sample = commands.add_parser(
+        "sample",
+        help="draw a grid of images from a checkpoint",
+        description="Draw images from a checkpoint's generator into one PNG grid. "
+        "A conditional model without --label gives one row per class.",
+    )
+    sample.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
+    sample.add_argument(
+        "--out", type=Path, required=True, metavar="PNG", help="e.g. grid.png"
+    )
+    sample.add_argument("--n", type=int, help="images (default 64; per class: n/K)")
+    sample.add_argument("--label", help="a class name or index (conditional models)")
+    sample.add_argument("--seed", type=int, default=0, metavar="S")
+    sample.add_argument("--nrow", type=int, default=8, help="images per row")
+    sample.add_argument("--device", help="cpu, cuda or mps (default: the best found)")
+    sample.set_defaults(run=_sample)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
-    parser = argparse.ArgumentParser(prog="python -m gancourse", description=__doc__)
+    parser = Parser(
+        prog="python -m gancourse",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     datasets = commands.add_parser("datasets", help="list datasets and their status")
     datasets.add_argument("--root", type=Path, default=None, help="the data folder")
@@ -37,18 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     student.add_argument("--out", type=Path, default=Path("build/student"))
     student.set_defaults(run=_student)
+    _add_train(commands)
+    _add_sample(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; return the exit status (2 for bad input)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args.run(args)
+        args = build_parser().parse_args(argv)
+        args.argv = argv
+        return args.run(args) or 0
+    except SystemExit as stop:  # --help
+        return stop.code if isinstance(stop.code, int) else 0
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

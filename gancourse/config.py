@@ -20,21 +20,40 @@ DATA_DIR = Path(os.environ.get("GANCOURSE_DATA", REPO_DIR / "data")).resolve()
 SHIPPED_DIR = REPO_DIR / "data"
 
 
-def _read_quick(value: str | None) -> bool:
-    """Parse the GANCOURSE_QUICK environment variable."""
+def _read_flag(name: str, value: str | None, fix: str) -> bool:
+    """Parse a true/false environment variable such as GANCOURSE_QUICK."""
     text = (value or "").strip().lower()
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(
-        f"GANCOURSE_QUICK={value!r} is not understood: "
-        "set it to 1 for quick mode or 0 (or leave it unset) for the full course."
+    raise ValueError(f"{name}={value!r} is not understood: {fix}")
+
+
+def _read_quick(value: str | None) -> bool:
+    """Parse the GANCOURSE_QUICK environment variable."""
+    return _read_flag(
+        "GANCOURSE_QUICK",
+        value,
+        "set it to 1 for quick mode or 0 (or leave it unset) for the full course.",
+    )
+
+
+def _read_headless(value: str | None) -> bool:
+    """Parse the GANCOURSE_HEADLESS environment variable."""
+    return _read_flag(
+        "GANCOURSE_HEADLESS",
+        value,
+        "set it to 1 where no person is watching (tests, nbval: live panels train "
+        "before the cell returns) or 0 (or leave it unset) for live panels that "
+        "train in the background.",
     )
 
 
 # The one place that reads quick mode; everything else asks gancourse.config.
 QUICK: bool = _read_quick(os.environ.get("GANCOURSE_QUICK"))
+# Headless: no person at the notebook, so live panels train in the calling thread.
+HEADLESS: bool = _read_headless(os.environ.get("GANCOURSE_HEADLESS"))
 
 
 def pick(quick: T, full: T) -> T:

@@ -1,4 +1,4 @@
-"""Shared test set-up: quick mode on, and no test may touch the network."""
+"""Shared test set-up: quick and headless modes on; no test may touch the network."""
 
 import os
 import socket
@@ -6,6 +6,7 @@ import socket
 import pytest
 
 os.environ.setdefault("GANCOURSE_QUICK", "1")
+os.environ.setdefault("GANCOURSE_HEADLESS", "1")  # live panels train, then return
 
 
 @pytest.fixture

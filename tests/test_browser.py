@@ -71,7 +71,10 @@ def jupyterlab(tmp_path):
     if hasattr(os, "getuid") and os.getuid() == 0:
         command.append("--allow-root")
     env = dict(
-        os.environ, GANCOURSE_QUICK="1", JUPYTER_CONFIG_DIR=str(tmp_path / "cfg")
+        os.environ,
+        GANCOURSE_QUICK="1",
+        GANCOURSE_HEADLESS="0",  # as for a person: live panels train in the background
+        JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
     )
     log = open(tmp_path / "jupyterlab.log", "w")  # noqa: SIM115
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

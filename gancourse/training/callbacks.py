@@ -68,13 +68,40 @@ class History(Callback):
 
 
 class NonFiniteGuard(Callback):
-    """Stops training at the first NaN or infinite loss, before it reaches a weight."""
+    """Stops training at the first NaN or infinite loss, before it reaches a weight.
+
+    The forward pass that made the bad loss also moved BatchNorm's running
+    statistics (buffers); they are put back to their values after the last
+    finite update, so the kept model stays usable in eval mode.
+    """
 
     order = -5
+
+    def __init__(self):
+        self.buffers: list[torch.Tensor] = []
+
+    def _keep_buffers(self, trainer: GANTrainer) -> None:
+        self.buffers = [
+            b.detach().clone() for m in (trainer.G, trainer.D) for b in m.buffers()
+        ]
+
+    def before_step(self, trainer: GANTrainer) -> None:
+        self._keep_buffers(trainer)
+
+    def after_d_step(self, trainer: GANTrainer) -> None:
+        self._keep_buffers(trainer)
+
+    def after_g_step(self, trainer: GANTrainer) -> None:
+        self._keep_buffers(trainer)
 
     def _check(self, trainer: GANTrainer, name: str) -> None:
         value = trainer.current_loss.detach().float().item()
         if not math.isfinite(value):
+            buffers = [b for m in (trainer.G, trainer.D) for b in m.buffers()]
+            if len(buffers) == len(self.buffers):
+                with torch.no_grad():
+                    for buffer, kept in zip(buffers, self.buffers, strict=True):
+                        buffer.copy_(kept)
             raise NonFiniteLossError(
                 f"training stopped at step {trainer.step + 1}: the {name} loss is "
                 f"{value}. The weights of the last finite step are kept. Lower the "
@@ -171,8 +198,10 @@ class CollapseMonitor(Callback):
     def after_step(self, trainer: GANTrainer) -> None:
         if trainer.step % self.every:
             return
-        if self.real_spread is None:
-            self.real_spread = self.spread(trainer.images[: self.n])
+        if self.real_spread is None:  # a fixed random sample: the data may be sorted
+            rng = torch.Generator().manual_seed(0)
+            index = torch.randperm(len(trainer.images), generator=rng)[: self.n]
+            self.real_spread = self.spread(trainer.images[index.to(trainer.device)])
         diversity = self.spread(trainer.fixed_samples()[: self.n]) / self.real_spread
         trainer.history_callback.values["diversity"].append(diversity)
         trainer.history_callback.values["diversity_step"].append(trainer.step)

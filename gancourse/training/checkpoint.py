@@ -22,11 +22,14 @@ def save_atomic(state: dict, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as file:
-        torch.save({"format": FORMAT, "version": VERSION, **state}, file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)  # atomic on POSIX and Windows
+    try:
+        with open(temporary, "wb") as file:
+            torch.save({"format": FORMAT, "version": VERSION, **state}, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)  # atomic on POSIX and Windows
+    finally:
+        temporary.unlink(missing_ok=True)  # only left after a failed write
     return path
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 
 from gancourse.losses import LOSSES
@@ -73,15 +75,19 @@ class TrainConfig:
         return cls(**known)
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def check_lr(name: str, value: float) -> None:
-    """A learning rate must be a number above 0."""
-    if not isinstance(value, (int, float)) or not value > 0:
+    """A learning rate must be a finite number above 0."""
+    if not _is_number(value) or not 0 < value < math.inf:
         raise ValueError(f"{name} must be a number above 0 (e.g. 2e-4), got {value!r}.")
 
 
 def check_count(name: str, value: int) -> None:
     """Step counts and batch sizes are whole numbers of at least 1."""
-    if isinstance(value, bool) or int(value) != value or value < 1:
+    if not _is_number(value) or not value >= 1 or not float(value).is_integer():
         raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
 
 

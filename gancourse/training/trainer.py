@@ -95,7 +95,8 @@ class GANTrainer:
         self.batch_in_epoch = 0  # position in this epoch's data order
         self._order: torch.Tensor | None = None  # this epoch's permutation
         self._order_epoch: int | None = None
-        self._epoch_ended = False
+        self._epochs_ended = 0  # epochs whose last batch this step used
+        self._last_fake = None  # (fake, labels) of the last D update, for the G step
         self.history_callback = History()
         self.callbacks = sorted(
             [self.history_callback, NonFiniteGuard(), *callbacks],
@@ -103,6 +104,7 @@ class GANTrainer:
         )
         self.progress = progress
         self.stop_requested = False
+        self.fitting = False  # True while fit runs (a live panel may run it)
         self.stop_reason: str | None = None
         self.step_figures: dict[str, torch.Tensor] = {}
         self.current_loss: torch.Tensor | None = None
@@ -258,7 +260,7 @@ class GANTrainer:
         index = self._order[start : start + size]
         self.batch_in_epoch += 1
         if self.batch_in_epoch == self.batches_per_epoch:
-            self._epoch_ended = True  # this epoch's data is used up
+            self._epochs_ended += 1  # this epoch's data is used up
         images, labels = self.images[index], self.labels[index]
         if self.dataset.flip:  # each image flipped left-right with probability 0.5
             flip = torch.rand(size, device=self.device, generator=self.noise_rng) < 0.5
@@ -320,6 +322,7 @@ class GANTrainer:
         self.opt_d.step()
         if c.clip is not None:  # WGAN: clip after the step, never before
             clip_weights(self.D, c.clip)
+        self._last_fake = (fake, fake_labels)  # reused by the next G update
         self.step_figures["loss_d"] = loss.detach()
         self.step_figures["d_real"] = self._score(real_out[0])
         self.step_figures["d_fake"] = self._score(fake_out[0])
@@ -330,12 +333,20 @@ class GANTrainer:
         self._event("after_d_step")
 
     def g_update(self) -> None:
-        """One update of G through a frozen D."""
-        z, labels = self.noise(self.config.batch_size)
+        """One update of G through a frozen D.
+
+        The first G update of a step reuses the last D update's fake batch (as
+        pytorch/examples' DCGAN does), saving one pass through G.
+        """
+        reuse, self._last_fake = self._last_fake, None
         self.D.requires_grad_(False)  # D's weights get no gradient in the G step
         try:
             with self._autocast():
-                fake = self.G(z, labels)
+                if reuse is not None:
+                    fake, labels = reuse
+                else:
+                    z, labels = self.noise(self.config.batch_size)
+                    fake = self.G(z, labels)
                 out, class_logits = self._d(fake, labels)
                 loss = g_loss(self.config.loss, out)
                 if class_logits is not None:
@@ -388,6 +399,10 @@ class GANTrainer:
         """Add a callback; it takes part from the next event on."""
         self.callbacks = sorted([*self.callbacks, callback], key=lambda c: c.order)
 
+    def remove_callback(self, callback: Callback) -> None:
+        """Take a callback out; it gets no event after the current one."""
+        self.callbacks = [c for c in self.callbacks if c is not callback]
+
     @property
     def epochs_done(self) -> int:
         """Passes over the data completed, counting one whose last batch is used."""
@@ -397,7 +412,10 @@ class GANTrainer:
         """Train for `steps` more steps or `epochs` more passes over the data."""
         if (steps is None) == (epochs is None):
             raise ValueError("give fit either steps=N or epochs=N (one of them).")
-        check_count("steps" if steps is not None else "epochs", steps or epochs)
+        if steps is not None:
+            check_count("steps", steps)
+        else:
+            check_count("epochs", epochs)
         target_epochs = self.epochs_done + (epochs or 0)
         if epochs is not None:  # an estimate for the progress bar
             steps = -(-epochs * self.batches_per_epoch // self.config.d_steps)
@@ -407,6 +425,12 @@ class GANTrainer:
                 return self.epochs_done < target_epochs
             return done < steps
 
+        if self.fitting:
+            raise RuntimeError(
+                "this trainer is already training (a live panel may run it in the "
+                "background): stop the panel or call panel.wait() first."
+            )
+        self.fitting = True
         self.stop_requested, self.stop_reason = False, None
         self._order, self._order_epoch = None, None
         bar = tqdm(total=steps, disable=not self.progress, desc=self.config.kind)
@@ -416,13 +440,13 @@ class GANTrainer:
             while more():
                 if self.stop_requested:
                     raise CancelFit("stopped on request")
-                self._epoch_ended = False
+                self._epochs_ended = 0
                 self.train_step()
                 done += 1
                 bar.update(1)
                 if done % 10 == 0:
                     bar.set_postfix(self._postfix(), refresh=False)
-                if self._epoch_ended:
+                for _ in range(self._epochs_ended):  # 2+ if d_steps > batches
                     self._event("after_epoch")
         except CancelFit as stop:
             self.stop_reason = str(stop)
@@ -430,6 +454,7 @@ class GANTrainer:
                 print(stop, file=sys.stderr)
         finally:
             bar.close()
+            self.fitting = False
         self._event("after_fit")
         return self
 
@@ -509,19 +534,26 @@ class GANTrainer:
     ) -> GANTrainer:
         """Continue a run from its checkpoint, exactly where it stopped."""
         state = load_checkpoint(path)
-        saved = state["dataset"]
+        saved = state.get("dataset")
+        if not isinstance(saved, dict):
+            raise CheckpointError(
+                f"{path} has no record of its training data, so it cannot be resumed "
+                "exactly; start from its weights with GANTrainer.fine_tune instead."
+            )
         now = {
             "name": dataset.name,
             "classes": list(dataset.classes),
             "image_shape": list(dataset.image_shape),
             "size": len(dataset),
+            "flip": bool(dataset.flip),
         }
-        if any(saved[key] != value for key, value in now.items()):
+        if any(saved.get(key) != value for key, value in now.items()):
             raise CheckpointError(
                 f"{path} was trained on {saved['name']!r} (classes {saved['classes']}, "
                 f"{saved['size']} images of {saved['image_shape']}) but the data given "
                 f"is {now['name']!r} (classes {now['classes']}, {now['size']} images "
-                f"of {now['image_shape']}): resume with the same data, or fine-tune."
+                f"of {now['image_shape']}, flip {saved.get('flip')} vs {now['flip']}): "
+                "resume with the same data, or fine-tune."
             )
         G, D = models_from_state(state, path)
         trainer = cls(
@@ -535,7 +567,14 @@ class GANTrainer:
         )
         trainer.opt_g.load_state_dict(state["opt_g"])
         trainer.opt_d.load_state_dict(state["opt_d"])
-        set_rng_states(state["rng"], trainer.noise_rng)
+        try:
+            set_rng_states(state["rng"], trainer.noise_rng)
+        except RuntimeError:
+            raise CheckpointError(
+                f"{path} was saved on another kind of device, so its random state "
+                f"does not fit {trainer.device}: resume it on the device it was "
+                "trained on, or start from its weights with GANTrainer.fine_tune."
+            ) from None
         trainer.epoch = state["position"]["epoch"]
         trainer.batch_in_epoch = state["position"]["batch"]
         trainer.step = state["step"]
