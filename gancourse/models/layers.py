@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
@@ -56,5 +57,10 @@ def _init_spectral_normed(layer: nn.Module) -> None:
     """DCGAN init for a spectral-normed layer: its `weight` is computed, not stored."""
     weight = layer.parametrizations.weight.original
     nn.init.normal_(weight, 0.0, 0.02)
-    norm = layer.parametrizations.weight[0]  # re-estimate sigma for the new weight,
-    norm._power_method(norm._reshape_weight_to_matrix(weight), 15)  # as torch does
+    norm = layer.parametrizations.weight[0]
+    was_training = norm.training
+    norm.train()
+    with torch.no_grad():
+        for _ in range(15):  # re-estimate sigma for the new weight, as torch does
+            norm(weight)  # each call in train mode runs one power iteration
+    norm.train(was_training)
