@@ -1,12 +1,8 @@
-"""Shared test set-up: quick and headless modes on; no test may touch the network."""
+"""Shared test fixtures: no test may touch the network (quick mode: ../conftest.py)."""
 
-import os
 import socket
 
 import pytest
-
-os.environ.setdefault("GANCOURSE_QUICK", "1")
-os.environ.setdefault("GANCOURSE_HEADLESS", "1")  # live panels train, then return
 
 
 @pytest.fixture

@@ -1,0 +1,10 @@
+"""pytest set-up for the whole repository: tests and notebooks run in quick mode.
+
+Kept at the root so that `pytest notebooks/05_dcgan.ipynb` alone also runs quick
+and headless (notebook kernels inherit these variables).
+"""
+
+import os
+
+os.environ.setdefault("GANCOURSE_QUICK", "1")
+os.environ.setdefault("GANCOURSE_HEADLESS", "1")
