@@ -1,0 +1,342 @@
+"""Checks for notebook 08's exercises: D's label channel, ACGAN's D loss, class rows."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gancourse.checks.core import ExerciseError, call_student
+from gancourse.models import Generator, GeneratorConfig
+
+
+def _random(*shape: int, seed: int) -> torch.Tensor:
+    """A reproducible standard-normal tensor that leaves torch's global RNG alone."""
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _label_plane(labels: torch.Tensor, embedding: nn.Embedding, size: int):
+    """The reference label map: each label's embedding row as an image, (N, 1, H, W)."""
+    return embedding(labels).view(-1, 1, size, size)
+
+
+def _compare_input(conditional_input, images, labels, embedding) -> torch.Tensor:
+    """Call the student's function and explain any difference from the reference."""
+    n, c, size, _ = images.shape
+    out = call_student(conditional_input, images.clone(), labels.clone(), embedding)
+    if not isinstance(out, torch.Tensor):
+        raise ExerciseError(f"return a tensor, got {type(out).__name__}.")
+    shape = tuple(out.shape)
+    if shape == (2 * n, c, size, size):
+        raise ExerciseError(
+            f"the output has shape {shape}: twice the batch. You concatenated the "
+            "label map along dim 0 (the batch), which makes the labels look like "
+            "extra images. Concatenate along dim 1, the channels."
+        )
+    if shape == (n, c, size, size):
+        raise ExerciseError(
+            f"the output has the images' own shape {shape}: the label map must be "
+            f"an extra channel, (N, C + 1, H, W) = {(n, c + 1, size, size)}, not "
+            "added to the pixels or left out."
+        )
+    if shape == (n, c + embedding.num_embeddings, size, size):
+        raise ExerciseError(
+            f"the output has {c} + {embedding.num_embeddings} channels, one per class "
+            "(a one-hot map?). Here D gets ONE learned label map: embedding(labels), "
+            "an (N, H*W) tensor reshaped to (N, 1, H, W)."
+        )
+    if shape != (n, c + 1, size, size):
+        raise ExerciseError(
+            f"for images {tuple(images.shape)} the input of D has shape "
+            f"{(n, c + 1, size, size)} (one extra channel); yours is {shape}."
+        )
+    plane = _label_plane(labels, embedding, size)
+    if not torch.equal(out[:, :c].detach(), images):
+        if torch.equal(out[:, 1:].detach(), images):
+            raise ExerciseError(
+                "the label map comes first and the images after it: put the image "
+                "channels first and the label map last, "
+                "torch.cat([images, plane], dim=1), as gancourse's Discriminator does."
+            )
+        raise ExerciseError(
+            "the first C channels of D's input must be the images, unchanged."
+        )
+    last = out[:, c:].detach()
+    other = (labels + 1) % embedding.num_embeddings
+    out_other = call_student(conditional_input, images.clone(), other, embedding)
+    if torch.equal(out_other.detach(), out.detach()):
+        raise ExerciseError(
+            "D's input is the same whatever the labels: the labels never reach D, so "
+            "it cannot reject a perfect 3 that G was asked to draw as an 8. "
+            "Look the labels up: embedding(labels)."
+        )
+    if torch.allclose(last, plane.detach().transpose(2, 3)):
+        raise ExerciseError(
+            "the label map is transposed: reshape each embedding row of H*W values "
+            "row by row, embedding(labels).view(N, 1, H, W)."
+        )
+    if not torch.allclose(last, plane.detach()):
+        raise ExerciseError(
+            "the last channel should be embedding(labels) reshaped to (N, 1, H, W); "
+            "yours holds other values."
+        )
+    return out
+
+
+def check_conditional_input(conditional_input) -> None:
+    """Check D's input: the images, then the label's learned map as one more channel."""
+    size, classes = 6, 4
+    weights = _random(classes, size * size, seed=1)
+    embedding = nn.Embedding.from_pretrained(weights, freeze=False)
+    labels = torch.tensor([0, 3, 1, 2, 3])
+    grey = _random(5, 1, size, size, seed=2)
+    out = _compare_input(conditional_input, grey, labels, embedding)
+    if not out.requires_grad:
+        raise ExerciseError(
+            "no gradient can flow into the embedding: D must LEARN its label maps, so "
+            "do not use .detach(), .data or torch.no_grad() here."
+        )
+    out[:, -1].sum().backward()
+    used = torch.zeros(classes, dtype=torch.bool)
+    used[labels] = True
+    grad = embedding.weight.grad
+    if grad is None or not bool((grad[used].abs().sum(1) > 0).all()):
+        raise ExerciseError(
+            "no gradient reaches the embedding rows of the labels used: D must learn "
+            "its label maps; build the map from embedding(labels)."
+        )
+    colour = _random(3, 3, size, size, seed=3)
+    _compare_input(conditional_input, colour, torch.tensor([2, 0, 1]), embedding)
+    print(
+        "Correct: D sees the images and, as one more channel, a learned map of "
+        "the label."
+    )
+
+
+def _reference_acgan(lr, cr, lf, cf, yr, yf) -> torch.Tensor:
+    """ACGAN's D loss: real/fake BCE on logits plus class cross-entropy on both."""
+    source = F.binary_cross_entropy_with_logits(
+        lr, torch.ones_like(lr)
+    ) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+    return source + F.cross_entropy(cr, yr) + F.cross_entropy(cf, yf)
+
+
+def _acgan_mistakes(lr, cr, lf, cf, yr, yf) -> list[tuple[torch.Tensor, str]]:
+    """The usual wrong versions of the loss, each with what to say about it."""
+    bce = F.binary_cross_entropy_with_logits
+    source = bce(lr, torch.ones_like(lr)) + bce(lf, torch.zeros_like(lf))
+    class_real, class_fake = F.cross_entropy(cr, yr), F.cross_entropy(cf, yf)
+    squashed = bce(torch.sigmoid(lr), torch.ones_like(lr)) + bce(
+        torch.sigmoid(lf), torch.zeros_like(lf)
+    )
+    swapped = bce(lr, torch.zeros_like(lr)) + bce(lf, torch.ones_like(lf))
+    return [
+        (
+            squashed + class_real + class_fake,
+            "you applied a sigmoid before binary_cross_entropy_with_logits, which "
+            "applies its own: pass the raw logits.",
+        ),
+        (
+            source + class_real,
+            "the class loss on the generated images is missing: ACGAN's D also "
+            "classifies fakes, against the labels G was asked for (labels_fake).",
+        ),
+        (
+            source + class_fake,
+            "the class loss on the real images is missing: D learns the classes "
+            "from real images with their true labels (labels_real).",
+        ),
+        (
+            source + class_real + F.cross_entropy(cf, yr),
+            "the generated images are scored against the real images' labels: use "
+            "labels_fake, the labels G was given when it made them.",
+        ),
+        (
+            class_real + class_fake,
+            "the real-versus-fake part L_S is missing: add BCE-with-logits of the "
+            "real logits against 1 and of the fake logits against 0.",
+        ),
+        (
+            swapped + class_real + class_fake,
+            "the real/fake targets are swapped: real images have target 1, "
+            "generated ones target 0.",
+        ),
+        (
+            bce(lr, torch.ones_like(lr)) + class_real + class_fake,
+            "the real-versus-fake loss on the generated images is missing.",
+        ),
+        (
+            bce(lf, torch.zeros_like(lf)) + class_real + class_fake,
+            "the real-versus-fake loss on the real images is missing.",
+        ),
+        (
+            (source + class_real + class_fake) / 2,
+            "the loss is half the expected value: add the four terms, do not "
+            "average them.",
+        ),
+    ]
+
+
+def _acgan_inputs(seed: int, batch: int = 6, classes: int = 4, scale: float = 2.0):
+    """Logits, class logits and labels for a real and a fake batch."""
+    lr = scale * _random(batch, seed=seed)
+    lf = scale * _random(batch, seed=seed + 1)
+    cr = 2.0 * _random(batch, classes, seed=seed + 2)
+    cf = 2.0 * _random(batch, classes, seed=seed + 3)
+    yr = torch.arange(batch) % classes
+    yf = (yr + 1 + torch.arange(batch) % 2) % classes  # never the real labels
+    return lr, cr, lf, cf, yr, yf
+
+
+def check_acgan_d_loss(acgan_d_loss) -> None:
+    """Check L_S + L_C for D: BCE on logits (real 1, fake 0) + class CE on both."""
+    inputs = [t.requires_grad_(t.is_floating_point()) for t in _acgan_inputs(0)]
+    lr, cr, lf, cf, yr, yf = inputs
+    loss = call_student(acgan_d_loss, lr, cr, lf, cf, yr, yf)
+    if not isinstance(loss, torch.Tensor):
+        raise ExerciseError(
+            f"return the loss as a tensor (got {type(loss).__name__}): .item() or "
+            "float() cut it off from the graph, so loss.backward() cannot train D."
+        )
+    if loss.numel() != 1:
+        raise ExerciseError(
+            f"the loss should be one number (a mean over the batch), got shape "
+            f"{tuple(loss.shape)}."
+        )
+    expected = _reference_acgan(lr, cr, lf, cf, yr, yf)
+    value = loss.detach().reshape(())
+    if not torch.allclose(value, expected.detach(), rtol=1e-5, atol=1e-6):
+        for wrong, message in _acgan_mistakes(lr, cr, lf, cf, yr, yf):
+            if torch.allclose(value, wrong.detach(), rtol=1e-5, atol=1e-6):
+                raise ExerciseError(message)
+        raise ExerciseError(
+            f"for this batch L_S + L_C = {expected.item():.4f}; yours is "
+            f"{value.item():.4f}. Add BCE-with-logits (real 1, fake 0) and the "
+            "cross-entropy of the class logits on real and on fake images."
+        )
+    if not loss.requires_grad:
+        raise ExerciseError(
+            "the loss has no gradient: keep it in torch (no .item(), .detach() or "
+            "torch.no_grad()) so D can be trained with it."
+        )
+    loss.backward()
+    for name, tensor in [("logits_real", lr), ("class_real", cr)] + [
+        ("logits_fake", lf),
+        ("class_fake", cf),
+    ]:
+        if tensor.grad is None or not bool(tensor.grad.abs().sum() > 0):
+            raise ExerciseError(
+                f"no gradient reaches {name}: the loss must be built from it in torch."
+            )
+    extreme = _acgan_inputs(10, scale=200.0)
+    big = call_student(acgan_d_loss, *extreme[:2], *extreme[2:4], *extreme[4:])
+    expected_big = _reference_acgan(*extreme)
+    if not torch.isfinite(torch.as_tensor(big)).all() or not torch.allclose(
+        torch.as_tensor(big).detach().reshape(()), expected_big, rtol=1e-4
+    ):
+        raise ExerciseError(
+            "for logits of size 200 your loss is wrong or infinite: sigmoid followed "
+            "by BCELoss saturates (log of 0 is clamped to -100). Use "
+            "F.binary_cross_entropy_with_logits on the raw logits."
+        )
+    print("Correct: D's loss is L_S + L_C, stable at any logit size.")
+
+
+def _tiny_generator(num_classes: int) -> Generator:
+    """A small conditional generator with fixed weights, built without global RNG."""
+    config = GeneratorConfig(
+        image_size=28,
+        channels=1,
+        z_dim=8,
+        width=4,
+        conditioning="cgan",
+        num_classes=num_classes,
+        embed_dim=4,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        G = Generator(config)
+    with torch.no_grad():  # BatchNorm statistics unlike a fresh layer's
+        for layer in G.modules():
+            if isinstance(layer, nn.BatchNorm2d):
+                layer.running_mean.copy_(0.1 * _random(layer.num_features, seed=4))
+                layer.running_var.fill_(0.5)
+    return G.train()
+
+
+def check_one_row_per_class(one_row_per_class) -> None:
+    """Check the per-class grid: K rows, one per class, the same z in every row."""
+    classes, per_row = 3, 4
+    G = _tiny_generator(classes)
+    z = _random(per_row, G.config.z_dim, seed=5)
+    before = {name: t.clone() for name, t in G.state_dict().items()}
+    calls: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def record(module, args):
+        if len(args) == 2:
+            calls.append((args[0].detach().clone(), args[1].detach().clone()))
+
+    hook = G.register_forward_pre_hook(record)
+    try:
+        out = call_student(one_row_per_class, G, z.clone(), classes)
+    finally:
+        hook.remove()
+    if not isinstance(out, torch.Tensor):
+        raise ExerciseError(f"return one tensor of images, got {type(out).__name__}.")
+    expected_shape = (classes * per_row, 1, 28, 28)
+    if tuple(out.shape) != expected_shape:
+        raise ExerciseError(
+            f"with {classes} classes and {per_row} noise vectors the grid holds "
+            f"{classes} x {per_row} images, shape {expected_shape} (one batch for "
+            f"show_images(..., nrow={per_row})); yours is {tuple(out.shape)}."
+        )
+    if out.requires_grad:
+        raise ExerciseError(
+            "the images carry a gradient graph: sample under torch.no_grad(), "
+            "nothing is trained here."
+        )
+    if not G.training:
+        raise ExerciseError(
+            "G is left in eval mode: note G.training first and restore it with "
+            "G.train(was_training), or later training runs with BatchNorm frozen."
+        )
+    if any(not torch.equal(before[name], t) for name, t in G.state_dict().items()):
+        raise ExerciseError(
+            "G changed while sampling: in training mode BatchNorm uses the batch's "
+            "statistics and updates its running averages. Call G.eval() first."
+        )
+    if calls:
+        seen_z = torch.cat([c[0] for c in calls])
+        seen_labels = torch.cat([c[1] for c in calls])
+        rows = torch.arange(classes).repeat_interleave(per_row)
+        if torch.equal(seen_labels, torch.arange(classes).repeat(per_row)):
+            raise ExerciseError(
+                "your columns are classes and rows are noise vectors: each row is "
+                "one class, so labels are [0, 0, 0, 0, 1, 1, ...], i.e. "
+                "torch.arange(K).repeat_interleave(n), and z is z.repeat(K, 1)."
+            )
+        if not torch.equal(seen_labels, rows):
+            raise ExerciseError(
+                f"G was asked for labels {seen_labels.tolist()}; one row per class "
+                f"means {rows.tolist()}."
+            )
+        if seen_z.shape != (classes * per_row, z.shape[1]) or not torch.equal(
+            seen_z, z.repeat(classes, 1)
+        ):
+            raise ExerciseError(
+                "G did not get the given z in every row: reuse the same noise for "
+                "each class (z.repeat(K, 1)). With new noise per class the rows "
+                "differ in style as well as class, and a column no longer shows one "
+                "style drawn as every class."
+            )
+    G.eval()
+    with torch.no_grad():
+        expected = G(
+            z.repeat(classes, 1), torch.arange(classes).repeat_interleave(per_row)
+        )
+    if not torch.allclose(out, expected, atol=1e-5):
+        raise ExerciseError(
+            "the images differ from G(z.repeat(K, 1), arange(K).repeat_interleave(n)) "
+            "with G in eval mode."
+        )
+    print("Correct: one row per class, the same noise down each column.")
