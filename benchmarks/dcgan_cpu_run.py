@@ -41,7 +41,8 @@ def main() -> None:
     shutil.rmtree(RUN, ignore_errors=True)
     train = [
         "train", "dcgan", "--dataset", "mnist-5k", "--split", "train+test",
-        "--epochs", str(args.epochs), "--out", str(RUN), "--device", "cpu",
+        "--epochs", str(args.epochs), "--out", str(RUN.relative_to(ROOT)),
+        "--device", "cpu",
         "--sample-every", "500", "--checkpoint-every", "500", "--quiet",
     ]  # fmt: skip
     start = time.perf_counter()
