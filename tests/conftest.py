@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+import torch
 
 
 @pytest.fixture
@@ -15,3 +16,20 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for tiny models: faster, and fair to a busy 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    """The shipped mnist-5k training split."""
+    from gancourse.data import load_dataset
+
+    return load_dataset("mnist-5k")

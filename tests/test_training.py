@@ -32,18 +32,7 @@ TINY = {"g": {"width": 8}, "d": {"width": 8}}
 BASE_KEYS = {"loss_d", "loss_g", "d_real", "d_fake", "step"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The CI machine's 2 cores are shared: one torch thread is far faster here."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def mnist() -> ImageDataset:
-    return load_dataset("mnist-5k")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make(dataset, kind="dcgan", callbacks=(), **train) -> GANTrainer:

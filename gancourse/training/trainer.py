@@ -201,10 +201,7 @@ class GANTrainer:
 
     @lr_d.setter
     def lr_d(self, value: float) -> None:
-        check_lr("lr_d", value)
-        self.config.lr_d = value
-        for group in self.opt_d.param_groups:
-            group["lr"] = value
+        self._set_lr("lr_d", self.opt_d, value)
 
     @property
     def lr_g(self) -> float:
@@ -212,9 +209,13 @@ class GANTrainer:
 
     @lr_g.setter
     def lr_g(self, value: float) -> None:
-        check_lr("lr_g", value)
-        self.config.lr_g = value
-        for group in self.opt_g.param_groups:
+        self._set_lr("lr_g", self.opt_g, value)
+
+    def _set_lr(self, name: str, optimizer: torch.optim.Optimizer, value) -> None:
+        """Check a new learning rate, then give it to the config and the optimiser."""
+        check_lr(name, value)
+        setattr(self.config, name, value)
+        for group in optimizer.param_groups:
             group["lr"] = value
 
     @property
