@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -114,3 +116,18 @@ def setup(seed: int = 0, device: str | None = None) -> torch.device:
     mode = "quick (shipped data, tiny budgets)" if QUICK else "full"
     print(f"gancourse: mode {mode} | device {describe_device(chosen)} | seed {seed}")
     return chosen
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one CPU thread inside the block: faster for tiny networks.
+
+    With several threads, each tiny operation pays for waking the others, and on a
+    busy machine that can cost far more than the work itself.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -6,14 +6,13 @@ the Lipschitz constraint differ; it reuses gancourse.losses like GANTrainer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 from torch import nn
 
+from gancourse.config import one_thread
 from gancourse.data import load_dataset
 from gancourse.data.base import ToyDataset
 from gancourse.data.toy2d import TOY_SETS
@@ -83,21 +82,6 @@ class MLPGANConfig:
                     f"{name} must be a whole number of at least 1, got {value!r}."
                 )
         return self
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block: faster for tiny networks.
-
-    With several threads, each tiny operation pays for waking the others, and on a
-    busy machine that can cost far more than the work itself.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def mlp(n_in: int, hidden: int, n_out: int, layers: int) -> nn.Sequential:

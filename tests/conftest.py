@@ -3,7 +3,8 @@
 import socket
 
 import pytest
-import torch
+
+from gancourse import config
 
 
 @pytest.fixture
@@ -21,10 +22,8 @@ def no_network(monkeypatch):
 @pytest.fixture(scope="module")
 def one_thread():
     """One torch thread for tiny models: faster, and fair to a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with config.one_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

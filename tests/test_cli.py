@@ -1,6 +1,5 @@
 """The train and sample commands: files, exact resume, one error per bad input."""
 
-import contextlib
 import json
 import os
 import signal
@@ -14,6 +13,7 @@ import torch
 from PIL import Image
 
 import gancourse.training.trainer as trainer_module
+from gancourse import config
 from gancourse.__main__ import main
 from gancourse.data import load_dataset
 from gancourse.training import CheckpointError, GANTrainer, load_checkpoint
@@ -23,21 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 TINY = ["--width", "8", "--batch-size", "32", "--quiet"]
 
 
-@contextlib.contextmanager
-def one_cpu_thread():
-    """One CPU thread: faster on a shared machine, and the same sums every run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    with one_cpu_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -80,7 +66,7 @@ def dcgan_run(tmp_path_factory) -> Path:
     """A finished 4-step DCGAN run folder (read, never changed, by the tests)."""
     out = tmp_path_factory.mktemp("runs") / "dcgan"
     args = train_args(out, "--checkpoint-every", "2", "--sample-every", "2")
-    with one_cpu_thread():
+    with config.one_thread():
         assert main([str(a) for a in args]) == 0
     return out
 

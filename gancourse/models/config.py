@@ -45,8 +45,30 @@ def _check_common(config) -> None:
         )
 
 
+class SavedConfig:
+    """What every course config shares: a plain dict for checkpoints, and overrides."""
+
+    def to_dict(self) -> dict:
+        """A plain dict for checkpoints."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        """Rebuild a config from `to_dict()` output (unknown keys are ignored)."""
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+    def update(self, values: dict | None):
+        """Set the named fields; an unknown name is one clear error. Return self."""
+        names = {f.name for f in fields(self)}
+        for name, value in (values or {}).items():
+            if name not in names:
+                raise TypeError(f"{type(self).__name__} has no setting {name!r}.")
+            setattr(self, name, value)
+        return self
+
+
 @dataclass
-class GeneratorConfig:
+class GeneratorConfig(SavedConfig):
     """What a DCGAN generator is built from; `conditioning` adds a label input."""
 
     image_size: int = 28
@@ -71,18 +93,9 @@ class GeneratorConfig:
             )
         return self
 
-    def to_dict(self) -> dict:
-        """A plain dict for checkpoints."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> GeneratorConfig:
-        """Rebuild a config from `to_dict()` output."""
-        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
-
 
 @dataclass
-class DiscriminatorConfig:
+class DiscriminatorConfig(SavedConfig):
     """What a DCGAN discriminator (or WGAN critic) is built from."""
 
     image_size: int = 28
@@ -101,15 +114,6 @@ class DiscriminatorConfig:
         """Raise one clear error for a setting that cannot work; return self."""
         _check_common(self)
         return self
-
-    def to_dict(self) -> dict:
-        """A plain dict for checkpoints."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> DiscriminatorConfig:
-        """Rebuild a config from `to_dict()` output."""
-        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
 def stages(image_size: int) -> tuple[int, int]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 from gancourse.losses import LOSSES
 from gancourse.models import DiscriminatorConfig, GeneratorConfig
+from gancourse.models.config import SavedConfig
 
 KINDS = ("dcgan", "wgan", "wgan-gp", "cgan", "acgan")
 OPTIMIZERS = ("adam", "rmsprop")
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(SavedConfig):
     """How a GAN is trained; lr_d, lr_g, d_steps and g_steps can change mid-run."""
 
     kind: str = "dcgan"
@@ -61,18 +62,15 @@ class TrainConfig:
         return self
 
     def to_dict(self) -> dict:
-        """A plain dict for checkpoints."""
-        values = asdict(self)
-        values["betas"] = list(self.betas)
-        return values
+        """A plain dict for checkpoints (betas as a list, as JSON has it)."""
+        return {**super().to_dict(), "betas": list(self.betas)}
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         """Rebuild a config from `to_dict()` output."""
-        known = {f.name: values[f.name] for f in fields(cls) if f.name in values}
-        if "betas" in known:
-            known["betas"] = tuple(known["betas"])
-        return cls(**known)
+        config = super().from_dict(values)
+        config.betas = tuple(config.betas)
+        return config
 
 
 def _is_number(value: object) -> bool:

@@ -136,15 +136,9 @@ class GANTrainer:
         setup = preset(
             kind, image_size=size, channels=channels, num_classes=dataset.num_classes
         )
-        for config, overrides in (
-            (setup.generator, g),
-            (setup.discriminator, d),
-            (setup.train, train),
-        ):
-            for name, value in (overrides or {}).items():
-                if not hasattr(config, name):
-                    raise TypeError(f"{type(config).__name__} has no setting {name!r}.")
-                setattr(config, name, value)
+        setup.generator.update(g)
+        setup.discriminator.update(d)
+        setup.train.update(train)
         seed_everything(setup.train.seed)  # the same seed gives the same weights
         return cls(
             Generator(setup.generator),
@@ -599,11 +593,7 @@ class GANTrainer:
         """Start from a checkpoint's weights on new data, with fresh optimisers."""
         state = load_checkpoint(path)
         G, D = models_from_state(state, path)
-        config = TrainConfig.from_dict(state["train_config"])
-        for name, value in train.items():
-            if not hasattr(config, name):
-                raise TypeError(f"TrainConfig has no setting {name!r}.")
-            setattr(config, name, value)
+        config = TrainConfig.from_dict(state["train_config"]).update(train)
         return cls(
             G, D, dataset, config, device=device, callbacks=callbacks, progress=progress
         )
