@@ -4,6 +4,9 @@ python -m gancourse datasets
 python -m gancourse train dcgan --dataset mnist-5k --steps 2000 --out runs/a
 python -m gancourse train dcgan --dataset mnist-5k --steps 4000 --out runs/a --resume
 python -m gancourse sample runs/a/checkpoint.pt --n 64 --out grid.png
+python -m gancourse classifier --dataset mnist-5k --out clf.pt
+python -m gancourse evaluate runs/a/checkpoint.pt --n 1000 --json scores.json
+python -m gancourse export runs/a/checkpoint.pt small.pt
 """
 
 from __future__ import annotations
@@ -49,6 +52,24 @@ def _sample(args: argparse.Namespace) -> int:
     from gancourse.cli import sample
 
     return sample(args)
+
+
+def _classifier(args: argparse.Namespace) -> int:
+    from gancourse.cli_evaluate import classifier
+
+    return classifier(args)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from gancourse.cli_evaluate import evaluate
+
+    return evaluate(args)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from gancourse.cli import export
+
+    return export(args)
 
 
 def _add_train(commands) -> None:
@@ -159,6 +180,92 @@ def _add_sample(commands) -> None:
     sample.set_defaults(run=_sample)
 
 
+def _add_classifier(commands) -> None:
+    """The `classifier` sub-command: the judge of a dataset's generated images."""
+    command = commands.add_parser(
+        "classifier",
+        help="train a classifier on a dataset's real images (for `evaluate`)",
+        description="Train a small CNN on the training split of a labelled image "
+        "dataset, print its accuracy on the test split and save it for `evaluate`.",
+    )
+    command.add_argument(
+        "--dataset", required=True, metavar="NAME", help="e.g. mnist-5k, shapes"
+    )
+    command.add_argument(
+        "--out", type=Path, required=True, metavar="PATH", help="e.g. clf.pt"
+    )
+    command.add_argument(
+        "--epochs",
+        type=int,
+        metavar="N",
+        help="passes over the data (default: ~1000 steps)",
+    )
+    command.add_argument("--seed", type=int, default=0, metavar="S")
+    command.add_argument("--device", help="cpu, cuda or mps (default: the best found)")
+    command.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out file"
+    )
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    data = command.add_argument_group("data (to fit a GAN trained on a variant)")
+    data.add_argument("--image-size", type=int, metavar="PX", help="resize to PX")
+    data.add_argument("--classes", metavar="NAMES", help="a class subset, e.g. 3,5")
+    data.add_argument(
+        "--data-path", type=Path, metavar="FOLDER", help="for --dataset imagefolder"
+    )
+    command.set_defaults(run=_classifier)
+
+
+def _add_evaluate(commands) -> None:
+    """The `evaluate` sub-command: image metrics of a checkpoint's generator."""
+    command = commands.add_parser(
+        "evaluate",
+        help="score a checkpoint's samples: accuracy, IS, FID, KID, memorisation",
+        description="Judge a checkpoint's generator with a classifier trained on "
+        "real images (the one shipped for its dataset unless --classifier), next "
+        "to the same figures for held-out real images.",
+    )
+    command.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
+    command.add_argument(
+        "--n",
+        type=int,
+        help="samples, and held-out images to compare (default 1000, or the test "
+        "split if smaller)",
+    )
+    command.add_argument(
+        "--classifier", type=Path, metavar="PATH", help="a .pt from `classifier`"
+    )
+    command.add_argument("--seed", type=int, default=0, metavar="S")
+    command.add_argument("--device", help="cpu, cuda or mps (default: the best found)")
+    command.add_argument(
+        "--pairs", type=Path, metavar="PNG", help="draw the closest sample-train pairs"
+    )
+    command.add_argument("--json", type=Path, metavar="PATH", help="write the figures")
+    command.add_argument(
+        "--overwrite", action="store_true", help="replace existing --pairs/--json files"
+    )
+    command.add_argument(
+        "--data-path", type=Path, metavar="FOLDER", help="for a model of an imagefolder"
+    )
+    command.set_defaults(run=_evaluate)
+
+
+def _add_export(commands) -> None:
+    """The `export` sub-command: a small weights-only copy of a checkpoint."""
+    command = commands.add_parser(
+        "export",
+        help="write a small copy of a checkpoint to share (weights only, fp16)",
+        description="Write G's and D's weights in half precision with the configs, "
+        "the dataset record, the loss history and the run's commands; no optimiser "
+        "state, so the copy is for sampling, evaluating and fine-tuning.",
+    )
+    command.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
+    command.add_argument("out", type=Path, metavar="OUT", help="e.g. small.pt")
+    command.add_argument(
+        "--overwrite", action="store_true", help="replace an existing OUT file"
+    )
+    command.set_defaults(run=_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
     parser = Parser(
@@ -178,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     student.set_defaults(run=_student)
     _add_train(commands)
     _add_sample(commands)
+    _add_classifier(commands)
+    _add_evaluate(commands)
+    _add_export(commands)
     return parser
 
 

@@ -668,3 +668,28 @@ def _label_index(text: str, classes: list[str], num_classes: int) -> int:
             f"give {fix}."
         )
     return index
+
+
+# ---- export -------------------------------------------------------------------
+
+
+def export(args: argparse.Namespace) -> int:
+    """Write a small weights-only copy of a run's checkpoint, e.g. to ship it."""
+    from gancourse.pretrained import export_weights
+
+    out = args.out
+    if out.suffix != ".pt":
+        raise UsageError(f"{out}: give a file name ending in .pt.")
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder; give a file name like dcgan.pt.")
+    if out.exists() and out.resolve() == args.checkpoint.resolve():
+        raise UsageError("the output is the checkpoint itself; give another file name.")
+    if out.exists() and not args.overwrite:
+        raise UsageError(f"{out} exists; give --overwrite to replace it.")
+    state = load_checkpoint(args.checkpoint)
+    if state.get("weights_only"):
+        raise UsageError(f"{args.checkpoint} is already a weights-only export.")
+    export_weights(args.checkpoint, out)
+    size = out.stat().st_size / 2**20
+    print(f"wrote {out}: {state['kind']} after {state['step']} steps, {size:.1f} MiB")
+    return 0

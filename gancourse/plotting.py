@@ -86,3 +86,51 @@ def plot_training(trainer, keys=("loss_d", "loss_g")):
     show_images(trainer.fixed_samples()[:64], ax=right, title="G(fixed noise)")
     figure.tight_layout()
     return figure
+
+
+def show_closest_pairs(report, samples: torch.Tensor, train_images: torch.Tensor, k=8):
+    """The k samples nearest a training image (top) above that image (bottom)."""
+    order, nearest, distances = report.closest_pairs(k)
+    figure, axes = plt.subplots(2, k, figsize=(1.3 * k, 3.0), squeeze=False)
+    for column, (i, j, distance) in enumerate(
+        zip(order, nearest, distances, strict=True)
+    ):
+        for row, image in enumerate((samples[i], train_images[j])):
+            picture = ((image.detach().cpu().float() + 1) / 2).clamp(0, 1)  # (C, H, W)
+            picture = picture.permute(1, 2, 0).numpy()  # (H, W, C)
+            ax = axes[row, column]
+            if picture.shape[2] == 1:
+                ax.imshow(picture[:, :, 0], cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(picture)
+            ax.axis("off")
+        axes[0, column].set_title(f"d = {distance:.2f}", fontsize=9)
+    for row, name in enumerate(("sample", "nearest\ntrain")):
+        first = axes[row, 0]  # a row label left of the first image
+        first.text(-0.1, 0.5, name, transform=first.transAxes, va="center", ha="right")
+    flagged = int(report.memorised.sum())
+    figure.suptitle(
+        f"closest samples to the training set (threshold {report.threshold:.2f}: "
+        f"{flagged} of {len(report.distances)} samples under it)",
+        fontsize=10,
+    )
+    figure.tight_layout()
+    return figure
+
+
+def plot_class_histogram(
+    counts, classes, ax=None, title: str = "classes the classifier sees"
+):
+    """A bar chart of how many images fall in each class, with the even share."""
+    counts = np.asarray(counts, dtype=float)
+    if len(counts) != len(classes):
+        raise ValueError(f"{len(counts)} counts but {len(classes)} class names.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(4, 0.45 * len(classes) + 1), 2.8))
+    ax.bar(range(len(counts)), counts, color="tab:blue")
+    ax.axhline(counts.sum() / len(counts), color="black", ls="--", lw=1, label="even")
+    ax.set_xticks(range(len(counts)), [str(name) for name in classes])
+    ax.set_ylabel("images")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    return ax

@@ -532,6 +532,12 @@ class GANTrainer:
     ) -> GANTrainer:
         """Continue a run from its checkpoint, exactly where it stopped."""
         state = load_checkpoint(path)
+        if state.get("weights_only"):
+            raise CheckpointError(
+                f"{path} holds weights only (a shipped or exported model, without "
+                "optimiser or random state), so it cannot be resumed exactly; start "
+                "from its weights with GANTrainer.fine_tune instead."
+            )
         saved = state.get("dataset")
         if not isinstance(saved, dict):
             raise CheckpointError(
