@@ -1,0 +1,117 @@
+"""The shipped pretrained GANs: small, loadable in one call, and good at their job."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gancourse.config import REPO_DIR
+from gancourse.data import load_dataset
+from gancourse.metrics.classifier import classifier_accuracy, load_classifier, predict
+from gancourse.pretrained import (
+    PRETRAINED,
+    export_weights,
+    load_pretrained,
+    load_pretrained_generator,
+    pretrained_path,
+)
+from gancourse.training import CheckpointError, GANTrainer, load_checkpoint
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.mark.parametrize("name", list(PRETRAINED))
+def test_each_shipped_model_is_small_and_records_how_it_was_made(name):
+    path = pretrained_path(name)
+    assert path.stat().st_size < 3 * 2**20  # a few MB at most
+    state = load_checkpoint(path)
+    assert state["weights_only"] and "opt_g" not in state
+    assert state["kind"] == name
+    assert state["dataset"]["name"] == "mnist-5k"
+    assert state["dataset"]["split"] == "train"  # the test split stays held out
+    assert any(f"train {name} --dataset mnist-5k" in c for c in state["commands"])
+    readme = (REPO_DIR / "data" / "pretrained" / "README.md").read_text()
+    for command in state["commands"]:
+        assert command in readme
+
+
+@pytest.mark.parametrize("name", list(PRETRAINED))
+def test_load_pretrained_gives_a_trained_trainer(name):
+    trainer = load_pretrained(name, device="cpu", progress=False)
+    assert isinstance(trainer, GANTrainer)
+    assert trainer.step > 1000 and len(trainer.history["loss_d"]) == trainer.step
+    images = trainer.generate(16)
+    assert images.shape == (16, 1, 28, 28)
+    assert images.min() >= -1 and images.max() <= 1
+    trainer.fit(steps=1)  # fresh optimisers: it can go on training at once
+    assert trainer.step == len(trainer.history["loss_d"])
+
+
+def test_an_unknown_name_lists_the_choices():
+    with pytest.raises(ValueError, match="dcgan, wgan-gp, cgan"):
+        pretrained_path("stylegan")
+
+
+def test_a_weights_only_file_cannot_be_resumed():
+    with pytest.raises(CheckpointError, match="fine_tune"):
+        GANTrainer.resume(pretrained_path("dcgan"), load_dataset("mnist-5k"))
+
+
+def test_the_pretrained_dcgan_draws_digits_of_every_class():
+    G = load_pretrained_generator("dcgan", device="cpu")
+    with torch.no_grad():
+        images = G(G.sample_noise(500, "cpu", torch.Generator().manual_seed(0)))
+    counts = torch.bincount(predict(load_classifier("mnist-5k"), images), minlength=10)
+    assert (counts >= 10).all(), counts  # no digit is missing: no mode collapse
+
+
+def test_the_pretrained_cgan_draws_the_digits_asked_for():
+    G = load_pretrained_generator("cgan", device="cpu")
+    labels = torch.arange(10).repeat(50)  # (500,)
+    with torch.no_grad():
+        z = G.sample_noise(len(labels), "cpu", torch.Generator().manual_seed(0))
+        images = G(z, labels)
+    assert classifier_accuracy(load_classifier("mnist-5k"), images, labels) >= 0.95
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, mnist):
+    """A tiny CLI run folder with checkpoint.pt and config.json."""
+    folder = tmp_path_factory.mktemp("run")
+    command = [
+        sys.executable, "-m", "gancourse", "train", "dcgan", "--dataset", "mnist-5k",
+        "--steps", "3", "--width", "8", "--out", str(folder), "--quiet",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True)
+    return folder
+
+
+def test_export_keeps_the_model_at_half_the_size(run, tmp_path):
+    out = export_weights(run / "checkpoint.pt", tmp_path / "small.pt")
+    full, small = load_checkpoint(run / "checkpoint.pt"), load_checkpoint(out)
+    assert out.stat().st_size < 0.5 * (run / "checkpoint.pt").stat().st_size
+    assert small["generator"]["project.1.weight"].dtype == torch.float16
+    assert small["dataset"]["split"] == "train" and small["step"] == 3
+    assert small["commands"][0].startswith("python -m gancourse train dcgan")
+    for key, value in full["generator"].items():
+        assert torch.allclose(small["generator"][key].float(), value.float(), atol=1e-3)
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "gancourse", "export", *map(str, args)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_export_command_refuses_to_overwrite(run, tmp_path):
+    out = tmp_path / "small.pt"
+    assert _cli(run / "checkpoint.pt", out).returncode == 0
+    before = out.read_bytes()
+    result = _cli(run / "checkpoint.pt", out)
+    assert result.returncode == 2 and "--overwrite" in result.stderr
+    assert out.read_bytes() == before
+    assert _cli(run / "checkpoint.pt", tmp_path / "x.png").returncode == 2
+    assert _cli(out, tmp_path / "again.pt").returncode == 2  # already weights-only
