@@ -15,23 +15,12 @@ import csv
 import datetime
 import json
 import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import torch
+from _cli import RESULTS, ROOT, gancourse
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 RUN = ROOT / "build" / "bench" / "dcgan_mnist5k_cpu"
-
-
-def gancourse(*args: str) -> None:
-    """Run `python -m gancourse ARGS` on the CPU, failing loudly."""
-    command = [sys.executable, "-m", "gancourse", *args]
-    print("$", " ".join(command[1:]), flush=True)
-    subprocess.run(command, check=True, cwd=ROOT)
 
 
 def main() -> None:

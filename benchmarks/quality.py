@@ -17,25 +17,14 @@ import argparse
 import datetime
 import json
 import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import torch
+from _cli import RESULTS, ROOT, gancourse
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
 RUN = ROOT / "build" / "bench" / "cgan_mnist5k_quality"
 BUDGET_SECONDS = 15 * 60
 TARGET_ACCURACY = 0.98
-
-
-def gancourse(*args: str) -> None:
-    """Run `python -m gancourse ARGS`, failing loudly."""
-    command = [sys.executable, "-m", "gancourse", *args]
-    print("$", " ".join(command[1:]), flush=True)
-    subprocess.run(command, check=True, cwd=ROOT)
 
 
 def main() -> None:
