@@ -8,7 +8,7 @@ classifier's Inception Score, FID and KID next to the same figures for the 1,000
 held-out real digits, and the memorisation check. The figures and a per-class grid
 (one row per digit) are recorded under results/.
 
-Usage: python benchmarks/quality.py [--epochs 200] [--width 32]
+Usage: python benchmarks/quality.py [--epochs 340] [--width 32]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ TARGET_ACCURACY = 0.98
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=340)
     parser.add_argument("--width", type=int, default=32)
     args = parser.parse_args()
     shutil.rmtree(RUN, ignore_errors=True)
