@@ -20,6 +20,7 @@ _FALSE = {"", "0", "false", "no", "off"}
 REPO_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("GANCOURSE_DATA", REPO_DIR / "data")).resolve()
 SHIPPED_DIR = REPO_DIR / "data"
+PRETRAINED_DIR = SHIPPED_DIR / "pretrained"  # shipped classifiers and GANs
 
 
 def _read_flag(name: str, value: str | None, fix: str) -> bool:

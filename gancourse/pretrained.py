@@ -15,7 +15,6 @@ import torch
 from gancourse import config
 from gancourse.training.checkpoint import FORMAT, load_checkpoint, save_atomic
 
-PRETRAINED_DIR = config.SHIPPED_DIR / "pretrained"
 # name -> file in data/pretrained/, each trained on mnist-5k's train split
 PRETRAINED = {
     "dcgan": "dcgan_mnist-5k.pt",
@@ -32,7 +31,7 @@ def pretrained_path(name: str) -> Path:
         raise ValueError(
             f"no pretrained model {name!r}: choose one of {', '.join(PRETRAINED)}."
         )
-    return PRETRAINED_DIR / PRETRAINED[name]
+    return config.PRETRAINED_DIR / PRETRAINED[name]
 
 
 def _half(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -20,7 +20,6 @@ from gancourse import config
 from gancourse.training.checkpoint import save_atomic
 
 FORMAT = "gancourse-classifier"
-PRETRAINED_DIR = config.SHIPPED_DIR / "pretrained"
 STEPS_TARGET = 1200  # default epochs give about this many optimiser steps
 
 
@@ -213,7 +212,7 @@ def _check_fits(classifier: Classifier, images: torch.Tensor) -> None:
 
 def shipped_path(name: str) -> Path:
     """Where the shipped classifier for a dataset name lives."""
-    return PRETRAINED_DIR / f"classifier_{name}.pt"
+    return config.PRETRAINED_DIR / f"classifier_{name}.pt"
 
 
 def save_classifier(classifier: Classifier, path: str | Path, info: dict) -> Path:
