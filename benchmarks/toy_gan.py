@@ -22,7 +22,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gancourse.metrics import mode_coverage  # noqa: E402
-from gancourse.toy import ToyGAN, ToyGANConfig, train_toy_gan  # noqa: E402
+from gancourse.numpy_gans.toy import ToyGAN, ToyGANConfig, train_toy_gan  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLES = 2000

@@ -24,9 +24,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from gancourse.config import describe_device, get_device, seed_everything
 from gancourse.data import load_dataset
 from gancourse.models import Discriminator, Generator
+from gancourse.runtime import describe_device, get_device, seed_everything
 from gancourse.training import GANTrainer, preset
 
 RESULTS = Path(__file__).resolve().parent / "results"

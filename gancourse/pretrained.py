@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from gancourse import config
+from gancourse import runtime
 from gancourse.training.checkpoint import FORMAT, load_checkpoint, save_atomic
 
 # name -> file in data/pretrained/, each trained on mnist-5k's train split
@@ -31,7 +31,7 @@ def pretrained_path(name: str) -> Path:
         raise ValueError(
             f"no pretrained model {name!r}: choose one of {', '.join(PRETRAINED)}."
         )
-    return config.PRETRAINED_DIR / PRETRAINED[name]
+    return runtime.PRETRAINED_DIR / PRETRAINED[name]
 
 
 def _half(weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -95,4 +95,4 @@ def load_pretrained_generator(name: str, device=None):
 
     path = pretrained_path(name)
     G, _ = models_from_state(load_checkpoint(path), path)
-    return G.to(config.get_device(device)).eval()
+    return G.to(runtime.get_device(device)).eval()

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from gancourse import config
+from gancourse import runtime
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def no_network(monkeypatch):
 @pytest.fixture(scope="module")
 def one_thread():
     """One torch thread for tiny models: faster, and fair to a busy 2-core machine."""
-    with config.one_thread():
+    with runtime.one_thread():
         yield
 
 

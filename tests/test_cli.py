@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 import gancourse.training.trainer as trainer_module
-from gancourse import config
+from gancourse import runtime
 from gancourse.__main__ import main
 from gancourse.data import load_dataset
 from gancourse.training import CheckpointError, GANTrainer, load_checkpoint
@@ -66,7 +66,7 @@ def dcgan_run(tmp_path_factory) -> Path:
     """A finished 4-step DCGAN run folder (read, never changed, by the tests)."""
     out = tmp_path_factory.mktemp("runs") / "dcgan"
     args = train_args(out, "--checkpoint-every", "2", "--sample-every", "2")
-    with config.one_thread():
+    with runtime.one_thread():
         assert main([str(a) for a in args]) == 0
     return out
 
@@ -311,7 +311,7 @@ def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
         assert time.monotonic() < deadline, "no checkpoint appeared in time"
         try:  # os.replace swaps whole files, so a read sees an old or a new one
             seen = load_checkpoint(killed / "checkpoint.pt")["step"]
-        except FileNotFoundError:
+        except CheckpointError:
             pass
         time.sleep(0.02)
     victim.kill()  # SIGKILL: no clean-up, no final checkpoint
@@ -361,8 +361,8 @@ def test_unknown_model_kind(tmp_path, capsys):
 
 
 def test_unknown_dataset_lists_the_known_ones(tmp_path, capsys):
-    message = refused(capsys, *train_args(tmp_path / "o", dataset="mnist5k"))
-    assert "unknown dataset 'mnist5k'" in message
+    message = refused(capsys, *train_args(tmp_path / "o", dataset="mnist-6k"))
+    assert "unknown dataset 'mnist-6k'" in message
     assert "mnist-5k" in message and "cifar10" in message and "shapes" in message
     assert not (tmp_path / "o").exists()
 

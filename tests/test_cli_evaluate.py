@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-import gancourse.cli_evaluate as cli_evaluate
-from gancourse import config
+import gancourse.cli.evaluate as cli_evaluate
+from gancourse import runtime
 from gancourse.__main__ import main
 from gancourse.data import load_dataset
 from gancourse.metrics import Classifier, load_classifier, save_classifier
@@ -44,7 +44,7 @@ def checkpoints(tmp_path_factory, mnist) -> dict[str, Path]:
     """Tiny 5-step mnist-5k checkpoints: dcgan, cgan and a slim dcgan export."""
     folder = tmp_path_factory.mktemp("checkpoints")
     paths = {}
-    with config.one_thread():
+    with runtime.one_thread():
         for kind in ("dcgan", "cgan"):
             trainer = GANTrainer.from_preset(
                 kind, mnist, g={"width": 8}, d={"width": 8}, progress=False

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 from torchvision import datasets
 
-from gancourse import config
+from gancourse import runtime
 from gancourse.data import DatasetUnavailableError, dataset_status, load_dataset
 from tests.formats import cifar_checksums, md5, tar_gz, write_cifar, write_mnist
 
@@ -146,7 +146,7 @@ def test_quick_mode_does_not_download_by_default(
 ):
     attempts = []
     monkeypatch.setattr(datasets.MNIST, "download", lambda self: attempts.append(1))
-    monkeypatch.setattr(config, "QUICK", quick)
+    monkeypatch.setattr(runtime, "QUICK", quick)
     with pytest.raises(DatasetUnavailableError):
         load_dataset("mnist", root=tmp_path)
     assert bool(attempts) == downloads

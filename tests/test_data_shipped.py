@@ -9,9 +9,9 @@ from gancourse.data import (
     ImageDataset,
     ToyDataset,
     UnknownDatasetError,
+    dataset_names,
     load_dataset,
 )
-from gancourse.data.toy2d import TOY_SETS
 
 
 def test_unknown_name_lists_every_known_name():
@@ -139,7 +139,7 @@ def test_true_image_and_digits10_are_10x10_and_binary():
         load_dataset("digits10", split="test")
 
 
-@pytest.mark.parametrize("name", list(TOY_SETS))
+@pytest.mark.parametrize("name", dataset_names("toy"))
 def test_toy_sets_sample_around_their_mode_centres(name):
     toy = load_dataset(name, n=4000, seed=1)
     assert isinstance(toy, ToyDataset)

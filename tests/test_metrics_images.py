@@ -261,7 +261,10 @@ def test_held_out_images_as_samples_are_flagged_at_about_the_quantile(mnist, hel
     assert report.fraction == report.held_out_fraction
     assert 0.04 <= report.fraction <= 0.06
     expected = torch.cdist(held_out.images[:50].flatten(1), mnist.images.flatten(1))
-    torch.testing.assert_close(report.distances[:50], expected.min(dim=1).values)
+    # cdist goes through a float32 matrix product: equal to about 1e-5 relative
+    torch.testing.assert_close(
+        report.distances[:50], expected.min(dim=1).values, rtol=1e-5, atol=1e-4
+    )
 
 
 def test_memorisation_refuses_bad_input(mnist, held_out):

@@ -6,7 +6,6 @@ import sys
 import pytest
 import torch
 
-from gancourse.config import REPO_DIR
 from gancourse.data import load_dataset
 from gancourse.metrics.classifier import classifier_accuracy, load_classifier, predict
 from gancourse.pretrained import (
@@ -16,6 +15,7 @@ from gancourse.pretrained import (
     load_pretrained_generator,
     pretrained_path,
 )
+from gancourse.runtime import REPO_DIR
 from gancourse.training import CheckpointError, GANTrainer, load_checkpoint
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -292,9 +292,9 @@ def test_load_checkpoint_refuses_a_bad_file(small, tmp_path, content, message):
 
 
 def test_load_checkpoint_of_a_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
         load_checkpoint(tmp_path / "nothing.pt")
-    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+    with pytest.raises(CheckpointError, match="no checkpoint at"):
         load_checkpoint(tmp_path)  # a folder is not a checkpoint
 
 

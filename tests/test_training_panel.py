@@ -8,7 +8,7 @@ import torch
 
 pytest.importorskip("ipywidgets")
 
-from gancourse import config  # noqa: E402
+from gancourse import runtime  # noqa: E402
 from gancourse.data import load_dataset  # noqa: E402
 from gancourse.training import Callback, GANTrainer  # noqa: E402
 from gancourse.widgets import TrainingPanel, training_panel  # noqa: E402
@@ -35,12 +35,12 @@ def trainer(data):
 
 @pytest.fixture
 def headless(monkeypatch):
-    monkeypatch.setattr(config, "HEADLESS", True)
+    monkeypatch.setattr(runtime, "HEADLESS", True)
 
 
 @pytest.fixture
 def background(monkeypatch):
-    monkeypatch.setattr(config, "HEADLESS", False)
+    monkeypatch.setattr(runtime, "HEADLESS", False)
 
 
 class At(Callback):

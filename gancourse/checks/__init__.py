@@ -3,16 +3,22 @@
 One module per notebook; a notebook imports its checks from its own module.
 """
 
-from gancourse.checks.backprop import check_numerical_gradient, check_sigmoid_backward
+from gancourse.checks.backprop_and_activations import (
+    check_numerical_gradient,
+    check_sigmoid_backward,
+)
 from gancourse.checks.core import ExerciseError, call_student
-from gancourse.checks.layers import (
+from gancourse.checks.numpy_gan_2d import check_count_modes, check_non_saturating_loss
+from gancourse.checks.numpy_gan_images import (
+    check_discriminator_loss,
+    check_generator_step,
+)
+from gancourse.checks.numpy_layers_and_classifier import (
     check_conv_output_size,
     check_dense_backward,
     check_kfold_split,
 )
-from gancourse.checks.numpy_gan import check_discriminator_loss, check_generator_step
 from gancourse.checks.start_here import check_scale_pixels, check_to_display
-from gancourse.checks.toy_gan import check_count_modes, check_non_saturating_loss
 
 __all__ = [
     "ExerciseError",

@@ -9,13 +9,14 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
+from gancourse.errors import DatasetUnavailableError, UnknownDatasetError
 
-class DatasetUnavailableError(RuntimeError):
-    """A dataset has no local copy and could not be downloaded."""
-
-
-class UnknownDatasetError(ValueError):
-    """The dataset name is not one the course knows."""
+__all__ = [
+    "DatasetUnavailableError",
+    "ImageDataset",
+    "ToyDataset",
+    "UnknownDatasetError",
+]
 
 
 class ImageDataset(Dataset):

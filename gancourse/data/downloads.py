@@ -8,28 +8,30 @@ import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torchvision import datasets
 from torchvision.datasets.utils import extract_archive
 
-from gancourse.data.base import DatasetUnavailableError
+from gancourse.errors import DatasetUnavailableError
+
+if TYPE_CHECKING:
+    from gancourse.data.catalog import DatasetInfo
 
 DOWNLOAD_TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
 class RealSet:
-    """How one torchvision dataset sits on disk and what to use instead offline."""
+    """How one torchvision dataset sits on disk: the loader of a 'download' entry."""
 
     tv_class: type
     folder: str  # the folder under the data root that torchvision reads
     files: tuple[str, ...]  # the files that folder must hold
     archives: tuple[str, ...]  # downloaded archives we can unpack if present
     archive_dir: str  # where those archives may lie, relative to the data root
-    classes: tuple[str, ...]
-    alternative: str  # the shipped dataset to use offline
 
 
 MNIST_FILES = (
@@ -42,47 +44,23 @@ CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + (
     "test_batch",
     "batches.meta",
 )
+MNIST_ARCHIVES = tuple(f + ".gz" for f in MNIST_FILES)
 
-REAL_SETS: dict[str, RealSet] = {
-    "mnist": RealSet(
-        datasets.MNIST,
-        "MNIST/raw",
-        MNIST_FILES,
-        tuple(f + ".gz" for f in MNIST_FILES),
-        "MNIST/raw",
-        tuple(str(d) for d in range(10)),
-        "mnist-5k",
-    ),
-    "fashion-mnist": RealSet(
-        datasets.FashionMNIST,
-        "FashionMNIST/raw",
-        MNIST_FILES,
-        tuple(f + ".gz" for f in MNIST_FILES),
-        "FashionMNIST/raw",
-        tuple(datasets.FashionMNIST.classes),
-        "mnist-5k",
-    ),
-    "cifar10": RealSet(
-        datasets.CIFAR10,
-        "cifar-10-batches-py",
-        CIFAR_FILES,
-        ("cifar-10-python.tar.gz",),
-        ".",
-        (
-            "airplane",
-            "automobile",
-            "bird",
-            "cat",
-            "deer",
-            "dog",
-            "frog",
-            "horse",
-            "ship",
-            "truck",
-        ),
-        "shapes",
-    ),
-}
+MNIST = RealSet(datasets.MNIST, "MNIST/raw", MNIST_FILES, MNIST_ARCHIVES, "MNIST/raw")
+FASHION_MNIST = RealSet(
+    datasets.FashionMNIST,
+    "FashionMNIST/raw",
+    MNIST_FILES,
+    MNIST_ARCHIVES,
+    "FashionMNIST/raw",
+)
+CIFAR10 = RealSet(
+    datasets.CIFAR10,
+    "cifar-10-batches-py",
+    CIFAR_FILES,
+    ("cifar-10-python.tar.gz",),
+    ".",
+)
 
 
 def _has_files(spec: RealSet, root: Path) -> bool:
@@ -90,9 +68,9 @@ def _has_files(spec: RealSet, root: Path) -> bool:
     return all((root / spec.folder / f).exists() for f in spec.files)
 
 
-def is_downloaded(name: str, root: Path) -> bool:
-    """Whether the dataset `name` has all its files in the data folder."""
-    return _has_files(REAL_SETS[name], root)
+def is_downloaded(spec: RealSet, root: Path) -> bool:
+    """Whether the dataset has all its files in the data folder."""
+    return _has_files(spec, root)
 
 
 def _unpack_local_archives(spec: RealSet, root: Path) -> None:
@@ -103,10 +81,9 @@ def _unpack_local_archives(spec: RealSet, root: Path) -> None:
             extract_archive(str(source), str(source.parent))
 
 
-def _where_to_put(name: str, root: Path) -> str:
+def _where_to_put(spec: RealSet, root: Path) -> str:
     """A sentence telling the user which files to put where."""
-    spec = REAL_SETS[name]
-    if name == "cifar10":
+    if spec.archive_dir == ".":
         return (
             f"put cifar-10-python.tar.gz in {root}/ or extract it so that "
             f"{root / spec.folder}/ holds {', '.join(spec.files)}"
@@ -114,13 +91,13 @@ def _where_to_put(name: str, root: Path) -> str:
     return f"put {', '.join(spec.archives)} (gzipped or not) in {root / spec.folder}/"
 
 
-def _unavailable(name: str, root: Path, reason: str) -> DatasetUnavailableError:
+def _unavailable(info: DatasetInfo, root: Path, reason: str):
     """The one error for a dataset that is neither on disk nor downloadable."""
-    alternative = REAL_SETS[name].alternative
+    name, alternative = info.name, info.alternative
     return DatasetUnavailableError(
         f"{name!r} is not available: {reason}.\n"
         f"To fix: connect to the internet and call load_dataset({name!r}) again, "
-        f"or {_where_to_put(name, root)}.\n"
+        f"or {_where_to_put(info.loader, root)}.\n"
         f"Offline, use the shipped {alternative!r} dataset instead: "
         f"load_dataset({alternative!r})."
     )
@@ -137,9 +114,9 @@ def _socket_timeout(seconds: float):
         socket.setdefaulttimeout(previous)
 
 
-def _download(name: str, root: Path) -> None:
+def _download(info: DatasetInfo, root: Path) -> None:
     """Download into a staging folder, then move it into place: no partial files."""
-    spec = REAL_SETS[name]
+    name, spec = info.name, info.loader
     top = Path(spec.folder).parts[0]
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".incomplete-{name}-", dir=root))
@@ -150,7 +127,7 @@ def _download(name: str, root: Path) -> None:
     except Exception as error:
         reason = f"no local copy in {root / spec.folder} and the download failed"
         raise _unavailable(
-            name, root, f"{reason} ({type(error).__name__}: {error})"
+            info, root, f"{reason} ({type(error).__name__}: {error})"
         ) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -167,20 +144,20 @@ def _open_split(spec: RealSet, root: Path, train: bool):
     return pixels, torch.as_tensor(dataset.targets, dtype=torch.long)
 
 
-def load_real(name: str, root: Path, split: str, download: bool):
-    """Images (N, C, H, W) in [-1, 1], labels and class names of a real dataset."""
-    spec = REAL_SETS[name]
+def load_real(info: DatasetInfo, root: Path, split: str, download: bool):
+    """Images (N, C, H, W) in [-1, 1] and labels of a 'download' catalogue entry."""
+    name, spec = info.name, info.loader
     _unpack_local_archives(spec, root)
     folder = root / Path(spec.folder).parts[0]
     if not folder.exists():
         if not download:
             raise _unavailable(
-                name,
+                info,
                 root,
                 f"no local copy in {root / spec.folder}, and downloads are off "
                 "(download=False, or quick mode, which uses shipped data only)",
             )
-        _download(name, root)
+        _download(info, root)
     parts = {"train": [True], "test": [False], "train+test": [True, False]}[split]
     try:
         pieces = [_open_split(spec, root, train) for train in parts]
@@ -188,8 +165,8 @@ def load_real(name: str, root: Path, split: str, download: bool):
         raise DatasetUnavailableError(
             f"{name!r} in {folder} is incomplete or corrupt ({error}).\n"
             f"To fix: move that folder aside and call load_dataset({name!r}) again "
-            f"to download a fresh copy, or {_where_to_put(name, root)}."
+            f"to download a fresh copy, or {_where_to_put(spec, root)}."
         ) from error
     pixels = torch.cat([p for p, _ in pieces])
     labels = torch.cat([t for _, t in pieces])
-    return pixels.float() / 127.5 - 1, labels, list(spec.classes)
+    return pixels.float() / 127.5 - 1, labels

@@ -83,9 +83,9 @@ def render_shapes(kind: np.ndarray, image_size: int, seed: int) -> torch.Tensor:
 
 
 def load_shapes(image_size: int = 32, seed: int = 0):
-    """All 5,000 shape images, classes interleaved: (images, labels, class names)."""
+    """All 5,000 shape images (5000, 3, S, S), classes interleaved, and labels."""
     if image_size < 8:
         raise ValueError(f"shapes needs image_size of at least 8, got {image_size}.")
     labels = np.tile(np.arange(len(SHAPE_CLASSES)), IMAGES_PER_CLASS)
     images = render_shapes(labels, image_size, seed)
-    return images, torch.from_numpy(labels).long(), list(SHAPE_CLASSES)
+    return images, torch.from_numpy(labels).long()

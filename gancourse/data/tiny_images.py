@@ -148,13 +148,13 @@ def bitmap_to_tensor(drawing: str) -> torch.Tensor:
     return torch.tensor(pixels).unsqueeze(0)
 
 
-def load_true_image() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """One 10x10 image of a square with a diagonal: images (1, 1, 10, 10)."""
+def load_true_image() -> tuple[torch.Tensor, torch.Tensor]:
+    """One 10x10 image of a square with a diagonal: images (1, 1, 10, 10), labels."""
     images = bitmap_to_tensor(TRUE_IMAGE).unsqueeze(0)
-    return images, torch.zeros(1, dtype=torch.long), ["true_image"]
+    return images, torch.zeros(1, dtype=torch.long)
 
 
-def load_digits10() -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """The ten digits 0..9 as 10x10 images: images (10, 1, 10, 10)."""
+def load_digits10() -> tuple[torch.Tensor, torch.Tensor]:
+    """The ten digits 0..9 as 10x10 images: images (10, 1, 10, 10), labels 0..9."""
     images = torch.stack([bitmap_to_tensor(d) for d in DIGITS])
-    return images, torch.arange(10), [str(d) for d in range(10)]
+    return images, torch.arange(10)

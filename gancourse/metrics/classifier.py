@@ -16,15 +16,12 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
-from gancourse import config
+from gancourse import runtime
+from gancourse.errors import ClassifierError
 from gancourse.training.checkpoint import save_atomic
 
 FORMAT = "gancourse-classifier"
 STEPS_TARGET = 1200  # default epochs give about this many optimiser steps
-
-
-class ClassifierError(ValueError):
-    """A classifier file that is missing, foreign or does not fit the images."""
 
 
 def _block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -136,7 +133,7 @@ def train_classifier(
             f"{dataset.name!r} has {dataset.num_classes} class: a classifier needs a "
             "labelled dataset with at least 2 classes, e.g. mnist-5k or shapes."
         )
-    device = config.get_device(device)
+    device = runtime.get_device(device)
     channels, size, _ = dataset.image_shape
     torch.manual_seed(seed)
     model = Classifier(channels, dataset.num_classes, size).to(device)
@@ -212,7 +209,7 @@ def _check_fits(classifier: Classifier, images: torch.Tensor) -> None:
 
 def shipped_path(name: str) -> Path:
     """Where the shipped classifier for a dataset name lives."""
-    return config.PRETRAINED_DIR / f"classifier_{name}.pt"
+    return runtime.PRETRAINED_DIR / f"classifier_{name}.pt"
 
 
 def save_classifier(classifier: Classifier, path: str | Path, info: dict) -> Path:
@@ -254,5 +251,5 @@ def load_classifier(name_or_path: str | Path = "mnist-5k", device=None) -> Class
     model.classes = list(state["classes"])
     model.info = dict(state.get("info", {}))
     model.requires_grad_(False)
-    device = config.get_device(device)
+    device = runtime.get_device(device)
     return model.to(device).eval()

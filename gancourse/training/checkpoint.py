@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from gancourse.errors import CheckpointError
+from gancourse.files import write_atomic
+
 FORMAT = "gancourse-gan-checkpoint"
 VERSION = 1
 
 
-class CheckpointError(ValueError):
-    """A checkpoint cannot be used: corrupt, not ours, or for another model."""
-
-
 def save_atomic(state: dict, path: str | Path) -> Path:
-    """Write `state` to `path` via a temporary file: a kill leaves no half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            torch.save({"format": FORMAT, "version": VERSION, **state}, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)  # atomic on POSIX and Windows
-    finally:
-        temporary.unlink(missing_ok=True)  # only left after a failed write
-    return path
+    """Write `state` to `path` atomically: a kill leaves the old file whole."""
+    state = {"format": FORMAT, "version": VERSION, **state}
+    return write_atomic(path, lambda file: torch.save(state, file))
 
 
 def load_checkpoint(path: str | Path) -> dict:
     """Read a checkpoint written by `save_atomic`, or raise one CheckpointError."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise CheckpointError(
             f"no checkpoint at {path}: give the path of a checkpoint.pt written by "
             "`python -m gancourse train` or GANTrainer.save()."
         )

@@ -9,7 +9,6 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from gancourse.config import get_device, seed_everything
 from gancourse.data import ImageDataset
 from gancourse.losses import (
     auxiliary_loss,
@@ -24,6 +23,7 @@ from gancourse.models import (
     Generator,
     GeneratorConfig,
 )
+from gancourse.runtime import get_device, seed_everything
 from gancourse.training.callbacks import (
     Callback,
     CancelFit,

@@ -7,10 +7,10 @@ import io
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from gancourse.data.toy2d import TOY_SETS
+from gancourse.data.catalog import dataset_names
 from gancourse.metrics import mode_coverage
+from gancourse.numpy_gans.toy import LOSSES, ToyGAN
 from gancourse.plotting import plot_toy_gan
-from gancourse.toy import LOSSES, ToyGAN
 
 LR_GRID = {"base": 10, "min": -5, "max": -1, "step": 0.25}  # 1e-5 .. 1e-1
 
@@ -53,7 +53,7 @@ class ToyGANExplorer:
         self.lr_g = _log_slider("lr G", 1e-3)
         self.d_steps = _ratio_slider("D steps")
         self.g_steps = _ratio_slider("G steps")
-        self.dataset = widgets.Dropdown(options=list(TOY_SETS), value=dataset)
+        self.dataset = widgets.Dropdown(options=dataset_names("toy"), value=dataset)
         self.dataset.description = "dataset"
         self.loss = widgets.Dropdown(options=list(LOSSES), value=loss)
         self.loss.description = "loss"

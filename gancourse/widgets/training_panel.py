@@ -1,7 +1,7 @@
 """A live panel for a GANTrainer: sliders and buttons that act on the run as it trains.
 
 In a notebook with a person at it, training runs in a background thread, so the
-kernel stays free to receive slider moves and clicks. Headless (config.HEADLESS,
+kernel stays free to receive slider moves and clicks. Headless (runtime.HEADLESS,
 as under pytest and nbval) the panel trains before the cell returns.
 """
 
@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
-from gancourse import config
+from gancourse import runtime
 from gancourse.plotting import plot_losses
 from gancourse.training import Callback, CancelFit, GANTrainer
 from gancourse.training.config import check_count
@@ -265,7 +265,7 @@ class TrainingPanel:
         self.images_per_second = float("nan")
         self._go.set()
         self.show_status()
-        if config.HEADLESS:
+        if runtime.HEADLESS:
             self._thread = None
             self._run()
             if self.error is not None:
@@ -370,7 +370,7 @@ class TrainingPanel:
         """Refresh the status line and which buttons can be clicked."""
         self._last_status = time.perf_counter()
         self.status.value = self.status_text()
-        background = self._thread is not None or not config.HEADLESS
+        background = self._thread is not None or not runtime.HEADLESS
         self.pause_button.disabled = not (self.state == "running" and background)
         self.resume_button.disabled = self.state not in ("pausing", "paused")
         self.stop_button.disabled = not self.running

@@ -1,6 +1,6 @@
 """A NumPy GAN for small images, built from the layers of nn_numpy.
 
-It reads like gancourse.toy: a config dataclass, step_d / step_g / step / train,
+It reads like numpy_gans.toy: a config dataclass, step_d / step_g / step / train,
 the same history keys and snapshots of G's samples on fixed noise.
 """
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gancourse.gan_loop import AlternatingTraining
 from gancourse.nn_numpy import (
     Adam,
     Conv2D,
@@ -23,6 +22,7 @@ from gancourse.nn_numpy import (
     Tanh,
     bce_with_logits,
 )
+from gancourse.numpy_gans.loop import AlternatingTraining
 
 LOSSES = ("non-saturating", "minimax")
 DTYPE = np.float32  # twice as fast as float64 on these tiny matrices

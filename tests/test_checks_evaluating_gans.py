@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gancourse.checks.core import ExerciseError
-from gancourse.checks.evaluating import (
+from gancourse.checks.evaluating_gans import (
     check_fid_from_features,
     check_inception_score,
     check_nearest_distances,

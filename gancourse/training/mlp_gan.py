@@ -12,11 +12,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from gancourse.config import one_thread
 from gancourse.data import load_dataset
 from gancourse.data.base import ToyDataset
-from gancourse.data.toy2d import TOY_SETS
+from gancourse.data.catalog import dataset_names, is_toy
 from gancourse.losses import clip_weights, d_loss, g_loss, gradient_penalty
+from gancourse.runtime import one_thread
 
 KINDS = ("gan", "wgan", "wgan-gp")
 
@@ -61,9 +61,10 @@ class MLPGANConfig:
         """Raise one clear ValueError for a setting that cannot work; return self."""
         if self.kind not in KINDS:
             raise ValueError(f"unknown kind {self.kind!r}: use one of {list(KINDS)}.")
-        if not isinstance(self.dataset, ToyDataset) and self.dataset not in TOY_SETS:
+        if not isinstance(self.dataset, ToyDataset) and not is_toy(self.dataset):
             raise ValueError(
-                f"unknown toy dataset {self.dataset!r}: use one of {list(TOY_SETS)}."
+                f"unknown toy dataset {self.dataset!r}: use one of "
+                f"{', '.join(dataset_names('toy'))}."
             )
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError(

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gancourse.toy import ToyGAN, train_toy_gan
+from gancourse.numpy_gans.toy import ToyGAN, train_toy_gan
 
 SMALL = {"batch_size": 64, "hidden": 16}
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gancourse.data import load_dataset
-from gancourse.image_gan import (
+from gancourse.nn_numpy import Dense, Flatten, Sequential
+from gancourse.numpy_gans.images import (
     ImageGAN,
     conv_discriminator,
     conv_generator,
@@ -13,7 +14,6 @@ from gancourse.image_gan import (
     image_mode_coverage,
     nearest_mode,
 )
-from gancourse.nn_numpy import Dense, Flatten, Sequential
 
 
 def _weights(model):

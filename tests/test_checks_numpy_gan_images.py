@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 
 from gancourse.checks.core import ExerciseError
-from gancourse.checks.numpy_gan import check_discriminator_loss, check_generator_step
+from gancourse.checks.numpy_gan_images import (
+    check_discriminator_loss,
+    check_generator_step,
+)
 from gancourse.nn_numpy import bce_with_logits
 
 

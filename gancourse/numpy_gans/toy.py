@@ -8,9 +8,9 @@ import numpy as np
 
 from gancourse.data import load_dataset
 from gancourse.data.base import ToyDataset
-from gancourse.data.toy2d import TOY_SETS
-from gancourse.gan_loop import AlternatingTraining
+from gancourse.data.catalog import dataset_names, is_toy
 from gancourse.nn_numpy import Adam, Dense, LeakyReLU, Sequential, bce_with_logits
+from gancourse.numpy_gans.loop import AlternatingTraining
 
 LOSSES = ("non-saturating", "minimax", "wasserstein")
 DTYPE = np.float32  # twice as fast as float64 here, and precise enough
@@ -41,10 +41,10 @@ class ToyGANConfig:
 
     def check(self) -> None:
         """Raise one clear ValueError for any setting that cannot work."""
-        if not isinstance(self.dataset, ToyDataset) and self.dataset not in TOY_SETS:
+        if not isinstance(self.dataset, ToyDataset) and not is_toy(self.dataset):
             raise ValueError(
                 f"unknown toy dataset {self.dataset!r}: "
-                f"use one of {', '.join(TOY_SETS)}."
+                f"use one of {', '.join(dataset_names('toy'))}."
             )
         if self.loss not in LOSSES:
             raise ValueError(

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from gancourse.checks.core import ExerciseError
-from gancourse.checks.wgan import (
+from gancourse.checks.wgan_and_wgan_gp import (
     check_critic_step,
     check_generator_loss,
     check_gradient_penalty,

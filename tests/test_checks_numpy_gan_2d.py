@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gancourse.checks.core import ExerciseError
-from gancourse.checks.toy_gan import check_count_modes, check_non_saturating_loss
+from gancourse.checks.numpy_gan_2d import check_count_modes, check_non_saturating_loss
 
 
 def stub(*args):

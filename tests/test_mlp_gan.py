@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gancourse.data import load_dataset
-from gancourse.ring_gan import KINDS, MLPGANConfig, mlp_gan, one_thread
+from gancourse.training.mlp_gan import KINDS, MLPGANConfig, mlp_gan, one_thread
 
 SMALL = {"hidden": 8, "layers": 2, "batch_size": 32}
 

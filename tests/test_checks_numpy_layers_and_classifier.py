@@ -7,13 +7,18 @@ import pytest
 import torch
 
 from gancourse.checks.core import ExerciseError
-from gancourse.checks.layers import (
+from gancourse.checks.numpy_layers_and_classifier import (
     check_conv_output_size,
     check_dense_backward,
     check_kfold_split,
 )
-from gancourse.classify import accuracy, minibatches, predict, softmax_cross_entropy
 from gancourse.nn_numpy import Dense
+from gancourse.numpy_gans.classify import (
+    accuracy,
+    minibatches,
+    predict,
+    softmax_cross_entropy,
+)
 
 
 def stub(*args):

@@ -1,4 +1,4 @@
-"""`python -m gancourse train` and `sample`: every check first, then the work.
+"""`python -m gancourse train`: every check first, then the work.
 
 A run folder holds checkpoint.pt, samples/step_XXXXXXX.png, config.json and
 history.csv. Bad input raises one UsageError (printed as `error: ...`, exit 2)
@@ -11,31 +11,38 @@ import argparse
 import csv
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
 import torch
-from torchvision.utils import make_grid, save_image
 
-from gancourse.config import get_device
+from gancourse.cli.options import (
+    add_dataset_option,
+    check_at_least_one,
+    check_data_path,
+    check_device,
+    check_model_size,
+    check_seed,
+    parse_classes,
+)
 from gancourse.data import (
-    KNOWN_DATASETS,
-    DatasetUnavailableError,
+    SPLITS,
     ImageDataset,
+    canonical_name,
+    class_names,
+    dataset_info,
     load_dataset,
 )
-from gancourse.data.loading import SPLITS, TOY_SETS, _class_names
+from gancourse.errors import CheckpointError, UsageError
+from gancourse.files import write_text_atomic
 from gancourse.models.config import DEPTHS, IMAGE_SIZES
 from gancourse.training import (
     KINDS,
-    CheckpointError,
     Checkpoints,
     GANTrainer,
     SampleGrid,
     load_checkpoint,
-    models_from_state,
 )
 
 CHECKPOINT, CONFIG, HISTORY, SAMPLES = (
@@ -45,19 +52,7 @@ CHECKPOINT, CONFIG, HISTORY, SAMPLES = (
     "samples",
 )
 RUN_FILES = (CHECKPOINT, CONFIG, HISTORY, SAMPLES)
-DEVICES = ("cpu", "cuda", "mps")
 CONDITIONAL = ("cgan", "acgan")
-# the size load_dataset gives without image_size=, so sizes are checked before loading
-NATIVE_SIZES = {
-    "mnist": 28,
-    "fashion-mnist": 28,
-    "mnist-5k": 28,
-    "cifar10": 32,
-    "shapes": 32,
-    "imagefolder": 64,
-    "true_image": 10,
-    "digits10": 10,
-}
 # settings a resumed run must keep: (name, flag)
 ARCHITECTURE = (
     ("image_size", "--image-size"),
@@ -68,18 +63,98 @@ ARCHITECTURE = (
 )
 
 
-class UsageError(ValueError):
-    """Bad command-line input: main prints it as `error: ...` and exits with 2."""
+def add_parser(commands) -> None:
+    """The `train` sub-command and its options (None means: not given)."""
+    train = commands.add_parser(
+        "train",
+        help="train a GAN, writing checkpoints and sample grids to --out",
+        description="Train a GAN. --steps/--epochs are the total for the run, so "
+        "`--resume` continues an interrupted run to the same total.",
+    )
+    train.add_argument("kind", metavar="KIND", help=", ".join(KINDS))
+    add_dataset_option(train, "the images to learn")
+    train.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the run's folder"
+    )
+    budget = train.add_argument_group("budget (give exactly one)")
+    budget.add_argument("--steps", type=int, metavar="N", help="total steps")
+    budget.add_argument(
+        "--epochs", type=int, metavar="N", help="total passes over the data"
+    )
+    how = train.add_argument_group("run")
+    how.add_argument("--resume", action="store_true", help="continue --out's run")
+    how.add_argument(
+        "--init-from",
+        type=Path,
+        metavar="CKPT",
+        help="fine-tune: start from CKPT's weights with fresh optimisers",
+    )
+    how.add_argument("--seed", type=int, metavar="S", help="random seed (default 0)")
+    how.add_argument("--device", help="cpu, cuda or mps (default: the best found)")
+    how.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=500,
+        metavar="N",
+        help="write checkpoint.pt every N steps and at the end (default 500)",
+    )
+    how.add_argument(
+        "--sample-every",
+        type=int,
+        default=500,
+        metavar="N",
+        help="write samples/step_N.png every N steps (default 500)",
+    )
+    how.add_argument("--quiet", action="store_true", help="no progress bar")
+    optim = train.add_argument_group("training (default: the kind's preset)")
+    optim.add_argument("--lr-d", type=float, metavar="LR", help="D's learning rate")
+    optim.add_argument("--lr-g", type=float, metavar="LR", help="G's learning rate")
+    optim.add_argument("--d-steps", type=int, metavar="N", help="D updates per step")
+    optim.add_argument("--g-steps", type=int, metavar="N", help="G updates per step")
+    optim.add_argument("--batch-size", type=int, metavar="N")
+    data = train.add_argument_group("data")
+    data.add_argument(
+        "--image-size",
+        type=int,
+        metavar="PX",
+        help=f"{', '.join(map(str, IMAGE_SIZES))} (resizes the data)",
+    )
+    data.add_argument(
+        "--classes", metavar="NAMES", help="a class subset, e.g. horse,bird"
+    )
+    data.add_argument("--split", help=f"{', '.join(SPLITS)} (default train)")
+    data.add_argument(
+        "--flip", action=argparse.BooleanOptionalAction, help="random h-flips"
+    )
+    data.add_argument(
+        "--data-path",
+        type=Path,
+        metavar="FOLDER",
+        help="the folder of images for --dataset imagefolder",
+    )
+    model = train.add_argument_group("model (default: the kind's preset)")
+    model.add_argument(
+        "--width", type=int, metavar="N", help="channels of G's last layer"
+    )
+    model.add_argument("--depth", help=", ".join(DEPTHS))
+    model.add_argument(
+        "--spectral-norm",
+        action=argparse.BooleanOptionalAction,
+        help="spectral norm in D (SNGAN)",
+    )
+    model.add_argument(
+        "--batchnorm",
+        action=argparse.BooleanOptionalAction,
+        help="BatchNorm in G and D (--no-batchnorm turns it off)",
+    )
+    train.set_defaults(run=run)
 
 
-# ---- train --------------------------------------------------------------------
-
-
-def train(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Check everything, load the data, build the trainer, then train and report."""
     out = args.out
     _check_train_args(args)
-    device = _check_device(args.device)
+    device = check_device(args.device)
     _check_out_folder(out, args.resume)
     state, saved_config = None, {}
     path = out / CHECKPOINT if args.resume else args.init_from
@@ -98,7 +173,7 @@ def train(args: argparse.Namespace) -> int:
             "gancourse; train again, or use a checkpoint of this version."
         ) from None
     _fill_defaults(args)
-    _check_image_size(args)
+    check_model_size(args.dataset, args.image_size)
     dataset = _load(args)
     _check_dataset(args, dataset, state)
 
@@ -177,24 +252,13 @@ def _check_train_args(args: argparse.Namespace) -> None:
         raise UsageError(
             f"unknown model kind {args.kind!r}: choose one of {', '.join(KINDS)}."
         )
-    if args.dataset not in KNOWN_DATASETS:
-        raise UsageError(
-            f"unknown dataset {args.dataset!r}. Known datasets: "
-            f"{', '.join(n for n in KNOWN_DATASETS if n not in TOY_SETS)} "
-            "(`python -m gancourse datasets` lists them)."
-        )
-    if args.dataset in TOY_SETS:
-        raise UsageError(
-            f"{args.dataset!r} is a 2D toy dataset of points, not images: the GANs "
-            "here train on image datasets such as mnist-5k or shapes."
-        )
     if (args.steps is None) == (args.epochs is None):
         raise UsageError(
             "give exactly one of --steps N or --epochs N (the total for the run)."
         )
     counts = ("steps", "epochs", "d_steps", "g_steps", "batch_size", "width")
     for flag in (*counts, "checkpoint_every", "sample_every"):
-        _check_whole(flag, getattr(args, flag))
+        check_at_least_one(flag, getattr(args, flag))
     for flag in ("lr_d", "lr_g"):
         value = getattr(args, flag)
         if value is not None and not (value > 0 and math.isfinite(value)):
@@ -202,8 +266,7 @@ def _check_train_args(args: argparse.Namespace) -> None:
                 f"--{flag.replace('_', '-')} must be a learning rate above 0 "
                 f"(e.g. 2e-4), got {value}."
             )
-    if args.seed is not None and args.seed < 0:
-        raise UsageError(f"--seed must be 0 or more, got {args.seed}.")
+    check_seed(args.seed)
     if args.depth is not None and args.depth not in DEPTHS:
         raise UsageError(
             f"--depth must be one of {', '.join(DEPTHS)}, got {args.depth!r}."
@@ -218,43 +281,17 @@ def _check_train_args(args: argparse.Namespace) -> None:
             f"{', '.join(map(str, IMAGE_SIZES))} px images; pass one of those "
             "(the data is resized)."
         )
-    if args.data_path is not None and args.dataset != "imagefolder":
-        raise UsageError(
-            "--data-path is only for --dataset imagefolder; leave it out for "
-            f"{args.dataset!r}."
-        )
+    check_data_path(dataset_info(args.dataset), args.data_path, needed=False)
     if args.classes is not None:
-        args.classes = _parse_classes(args.classes, args.dataset)
+        args.classes = parse_classes(args.classes, args.dataset)
     _check_class_count(args.kind, args.dataset, args.classes)
-
-
-def _check_whole(flag: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise UsageError(f"--{flag.replace('_', '-')} must be at least 1, got {value}.")
-
-
-def _parse_classes(text: str, dataset: str) -> list[str]:
-    """'horse, bird' -> ['horse', 'bird'], checked against the dataset's classes."""
-    classes = [name.strip() for name in text.split(",") if name.strip()]
-    if not classes:
-        raise UsageError("--classes is empty: give class names, e.g. --classes 3,5.")
-    if len(set(classes)) != len(classes):
-        raise UsageError(f"--classes names a class twice: {text!r}.")
-    known = _class_names(dataset)
-    unknown = [name for name in classes if known is not None and name not in known]
-    if unknown:
-        raise UsageError(
-            f"--classes: {', '.join(unknown)} not in {dataset!r}; its classes are "
-            f"{', '.join(known)}."
-        )
-    return classes
 
 
 def _check_class_count(kind: str, dataset: str, classes: list[str] | None) -> None:
     """A conditional GAN needs labels with at least 2 classes."""
     if kind not in CONDITIONAL:
         return
-    names = classes if classes is not None else _class_names(dataset)
+    names = classes if classes is not None else class_names(dataset)
     if names is not None and len(names) < 2:
         raise UsageError(
             f"{kind} is conditional and needs at least 2 classes, but {dataset!r} "
@@ -262,18 +299,6 @@ def _check_class_count(kind: str, dataset: str, classes: list[str] | None) -> No
             f"({', '.join(names)}): choose more classes or another dataset, or "
             "train an unconditional dcgan."
         )
-
-
-def _check_device(name: str | None) -> torch.device:
-    if name is not None and name.split(":")[0] not in DEVICES:
-        raise UsageError(
-            f"unknown --device {name!r}: use {', '.join(DEVICES)}, or leave it out "
-            "to pick the best one found."
-        )
-    try:
-        return get_device(name)
-    except RuntimeError as error:
-        raise UsageError(str(error).replace("device=", "--device ")) from None
 
 
 def _check_out_folder(out: Path, resume: bool) -> None:
@@ -337,7 +362,7 @@ def _adopt_resumed(args, state: dict, saved_config: dict) -> None:
         "split": saved_config.get("dataset", {}).get("split", args.split),
         "classes": data["classes"],
     }
-    if data["name"] != args.dataset:
+    if canonical_name(data["name"]) != args.dataset:
         raise UsageError(
             f"{path} was trained on {data['name']!r}, not {args.dataset!r}: resume "
             f"with --dataset {data['name']}, or choose another --out folder."
@@ -359,7 +384,7 @@ def _adopt_resumed(args, state: dict, saved_config: dict) -> None:
                 "that run, or choose another --out folder for a new one."
             )
         setattr(args, name, saved[name])
-    if args.classes == _class_names(args.dataset):
+    if args.classes == class_names(args.dataset):
         args.classes = None  # all classes
 
 
@@ -393,7 +418,7 @@ def _adopt_initial(args, state: dict) -> None:
             )
         if name != "image_size":  # the data is resized only when asked
             setattr(args, name, saved[name])
-    size, native = saved["image_size"], NATIVE_SIZES.get(args.dataset)
+    size, native = saved["image_size"], dataset_info(args.dataset).image_size
     if args.image_size is None and native is not None and native != size:
         raise UsageError(
             f"--init-from {path} makes {size}x{size} px images but {args.dataset!r} "
@@ -401,7 +426,7 @@ def _adopt_initial(args, state: dict) -> None:
             "the data."
         )
     num_classes = state["generator_config"]["num_classes"]
-    names = args.classes or _class_names(args.dataset)
+    names = args.classes or class_names(args.dataset)
     if args.kind in CONDITIONAL and names and len(names) > num_classes:
         raise UsageError(
             f"--init-from {path} knows {num_classes} classes but the data has "
@@ -424,30 +449,16 @@ def _fill_defaults(args: argparse.Namespace) -> None:
     args.flip = bool(args.flip)
 
 
-def _check_image_size(args: argparse.Namespace) -> None:
-    """Without --image-size the data keeps its own size, which the models must fit."""
-    native = NATIVE_SIZES.get(args.dataset)
-    if args.image_size is None and native is not None and native not in IMAGE_SIZES:
-        raise UsageError(
-            f"{args.dataset!r} images are {native}x{native} px but the models make "
-            f"{', '.join(map(str, IMAGE_SIZES))} px images: pass --image-size 28 "
-            "(or 32, 64) to resize them."
-        )
-
-
 def _load(args: argparse.Namespace) -> ImageDataset:
-    """load_dataset with the command line's options; unavailable data is bad input."""
-    try:
-        return load_dataset(
-            args.dataset,
-            split=args.split,
-            image_size=args.image_size,
-            classes=args.classes,
-            flip=args.flip,
-            path=args.data_path,
-        )
-    except DatasetUnavailableError as error:
-        raise UsageError(str(error)) from None
+    """load_dataset with the command line's options."""
+    return load_dataset(
+        args.dataset,
+        split=args.split,
+        image_size=args.image_size,
+        classes=args.classes,
+        flip=args.flip,
+        path=args.data_path,
+    )
 
 
 def _check_dataset(args, dataset: ImageDataset, state: dict | None) -> None:
@@ -538,10 +549,7 @@ def _write_config(args, trainer: GANTrainer, dataset, saved_config: dict) -> Non
         },
         "device": str(trainer.device),
     }
-    path = args.out / CONFIG
-    temporary = path.with_name(f".{CONFIG}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(config, indent=2) + "\n")
-    os.replace(temporary, path)
+    write_text_atomic(args.out / CONFIG, json.dumps(config, indent=2) + "\n")
 
 
 def _write_history(history: dict[str, list[float]], path: Path) -> None:
@@ -596,100 +604,3 @@ def _summary(args, trainer, grids: SampleGrid, start_step: int, seconds) -> str:
             f"next: python -m gancourse sample {out / CHECKPOINT} --out grid.png",
         ]
     )
-
-
-# ---- sample -------------------------------------------------------------------
-
-
-def sample(args: argparse.Namespace) -> int:
-    """Write a PNG grid of the checkpoint's generator's images."""
-    for flag in ("n", "nrow"):
-        _check_whole(flag, getattr(args, flag))
-    if args.seed < 0:
-        raise UsageError(f"--seed must be 0 or more, got {args.seed}.")
-    out = args.out
-    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        raise UsageError(f"--out {out}: give an image file name ending in .png.")
-    if out.is_dir():
-        raise UsageError(f"--out {out} is a folder; give a file name like grid.png.")
-    if out.exists() and out.resolve() == args.checkpoint.resolve():
-        raise UsageError("--out is the checkpoint itself; give another file name.")
-    device = _check_device(args.device)
-    state = load_checkpoint(args.checkpoint)
-    G, _ = models_from_state(state, args.checkpoint)
-    G = G.to(device).eval()
-    classes = list(state.get("dataset", {}).get("classes", []))
-    num_classes = G.config.num_classes
-    conditional = G.config.conditioning != "none"
-    n, nrow = args.n or 64, args.nrow
-    labels = None
-    if args.label is not None:
-        if not conditional:
-            raise UsageError(
-                f"{args.checkpoint} is an unconditional {state['kind']}: it takes no "
-                "--label; leave it out."
-            )
-        labels = torch.full((n,), _label_index(args.label, classes, num_classes))
-    elif conditional:  # one row per class
-        per_class = -(-args.n // num_classes) if args.n else nrow
-        labels = torch.arange(num_classes).repeat_interleave(per_class)
-        n, nrow = len(labels), per_class
-    generator = torch.Generator(device).manual_seed(args.seed)
-    with torch.no_grad():
-        z = G.sample_noise(n, device, generator)  # (n, z_dim)
-        images = G(z, labels.to(device) if labels is not None else None).float()
-    grid = make_grid(images.cpu(), nrow=nrow, normalize=True, value_range=(-1, 1))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_image(grid, out)
-    print(
-        f"wrote {out}: {n} images, {nrow} per row, {grid.shape[2]}x{grid.shape[1]} px"
-    )
-    return 0
-
-
-def _label_index(text: str, classes: list[str], num_classes: int) -> int:
-    """A --label given as a class name or as an index, checked against the model."""
-    names = classes if len(classes) == num_classes else []
-    if text in names:
-        return names.index(text)
-    numeric_names = bool(names) and all(name.isdigit() for name in names)
-    index = int(text) if text.isdigit() and not numeric_names else None
-    if index is None or index >= num_classes:
-        listed = ", ".join(names)
-        fix = (
-            f"a class name ({listed})"
-            if numeric_names
-            else f"a class name ({listed}) or an index from 0 to {num_classes - 1}"
-            if names
-            else f"an index from 0 to {num_classes - 1}"
-        )
-        raise UsageError(
-            f"--label {text} is not a class of this {num_classes}-class model: "
-            f"give {fix}."
-        )
-    return index
-
-
-# ---- export -------------------------------------------------------------------
-
-
-def export(args: argparse.Namespace) -> int:
-    """Write a small weights-only copy of a run's checkpoint, e.g. to ship it."""
-    from gancourse.pretrained import export_weights
-
-    out = args.out
-    if out.suffix != ".pt":
-        raise UsageError(f"{out}: give a file name ending in .pt.")
-    if out.is_dir():
-        raise UsageError(f"{out} is a folder; give a file name like dcgan.pt.")
-    if out.exists() and out.resolve() == args.checkpoint.resolve():
-        raise UsageError("the output is the checkpoint itself; give another file name.")
-    if out.exists() and not args.overwrite:
-        raise UsageError(f"{out} exists; give --overwrite to replace it.")
-    state = load_checkpoint(args.checkpoint)
-    if state.get("weights_only"):
-        raise UsageError(f"{args.checkpoint} is already a weights-only export.")
-    export_weights(args.checkpoint, out)
-    size = out.stat().st_size / 2**20
-    print(f"wrote {out}: {state['kind']} after {state['step']} steps, {size:.1f} MiB")
-    return 0

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gancourse.checks.conditional import (
+from gancourse.checks.conditional_cgan_acgan import (
     check_acgan_d_loss,
     check_conditional_input,
     check_one_row_per_class,

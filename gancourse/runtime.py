@@ -1,4 +1,4 @@
-"""Course-wide settings: quick mode, the device, seeding and where data lives."""
+"""The run time: quick mode, headless, device, seeds, threads, where data lives."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import TypeVar
 
 import numpy as np
 import torch
+
+from gancourse.errors import DeviceError, UsageError
 
 T = TypeVar("T")
 
@@ -30,7 +32,7 @@ def _read_flag(name: str, value: str | None, fix: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{name}={value!r} is not understood: {fix}")
+    raise UsageError(f"{name}={value!r} is not understood: {fix}")
 
 
 def _read_quick(value: str | None) -> bool:
@@ -53,7 +55,7 @@ def _read_headless(value: str | None) -> bool:
     )
 
 
-# The one place that reads quick mode; everything else asks gancourse.config.
+# The one place that reads quick mode; everything else asks gancourse.runtime.
 QUICK: bool = _read_quick(os.environ.get("GANCOURSE_QUICK"))
 # Headless: no person at the notebook, so live panels train in the calling thread.
 HEADLESS: bool = _read_headless(os.environ.get("GANCOURSE_HEADLESS"))
@@ -74,12 +76,12 @@ def get_device(name: str | None = None) -> torch.device:
         return torch.device("cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
+        raise DeviceError(
             f"device {name!r} was asked for but no CUDA GPU is visible to torch; "
             "use device='cpu' or leave the device unset to pick automatically."
         )
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise RuntimeError(
+        raise DeviceError(
             f"device {name!r} was asked for but MPS is not available; "
             "use device='cpu' or leave the device unset to pick automatically."
         )
@@ -104,7 +106,7 @@ def describe_device(device: torch.device) -> str:
 def seed_everything(seed: int) -> None:
     """Seed Python's `random`, NumPy's global generator and torch (CPU and CUDA)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
+        raise UsageError(f"seed must be a non-negative int, got {seed!r}.")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

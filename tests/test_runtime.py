@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from gancourse import config
+from gancourse import runtime
 
 
 def _run(code: str, quick: str | None) -> subprocess.CompletedProcess:
@@ -62,34 +62,34 @@ def test_import_needs_no_jupyter():
 def test_device_falls_back_to_cpu_without_a_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    device = config.get_device()
+    device = runtime.get_device()
     assert device.type == "cpu"
-    assert config.describe_device(device).startswith("cpu (")
+    assert runtime.describe_device(device).startswith("cpu (")
 
 
 def test_device_prefers_cuda_then_mps(monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert config.get_device().type == "mps"
+    assert runtime.get_device().type == "mps"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert config.get_device().type == "cuda"
+    assert runtime.get_device().type == "cuda"
 
 
 def test_a_cuda_device_is_described_by_its_name(monkeypatch):
     monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "NVIDIA H100")
-    line = config.describe_device(torch.device("cuda"))
+    line = runtime.describe_device(torch.device("cuda"))
     assert line == "cuda (NVIDIA H100)"
 
 
 def test_asking_for_a_missing_gpu_says_how_to_fix_it(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(RuntimeError, match="no CUDA GPU.*device='cpu'"):
-        config.get_device("cuda")
+        runtime.get_device("cuda")
 
 
 def test_setup_prints_one_line_with_mode_device_and_seed(capsys):
-    device = config.setup(seed=3, device="cpu")
+    device = runtime.setup(seed=3, device="cpu")
     lines = capsys.readouterr().out.strip().splitlines()
     assert device.type == "cpu"
     assert len(lines) == 1
@@ -100,15 +100,15 @@ def test_seed_everything_repeats_python_numpy_and_torch():
     def draw():
         return random.random(), np.random.rand(), torch.rand(1).item()
 
-    config.seed_everything(123)
+    runtime.seed_everything(123)
     first = draw()
-    config.seed_everything(123)
+    runtime.seed_everything(123)
     assert draw() == first
-    config.seed_everything(124)
+    runtime.seed_everything(124)
     assert draw() != first
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
 def test_seed_must_be_a_non_negative_int(seed):
     with pytest.raises(ValueError, match="non-negative int"):
-        config.seed_everything(seed)
+        runtime.seed_everything(seed)

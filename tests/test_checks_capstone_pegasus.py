@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gancourse.checks.capstone import check_pegasus_score, check_top_k_samples
+from gancourse.checks.capstone_pegasus import check_pegasus_score, check_top_k_samples
 from gancourse.checks.core import ExerciseError
 
 

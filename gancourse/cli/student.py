@@ -1,0 +1,29 @@
+"""`python -m gancourse student`: student copies with the solutions cleared."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gancourse.runtime import REPO_DIR
+
+
+def add_parser(commands) -> None:
+    """The `student` sub-command."""
+    command = commands.add_parser(
+        "student", help="write student copies of the notebooks, solutions cleared"
+    )
+    command.add_argument(
+        "--notebooks", type=Path, default=REPO_DIR / "notebooks", metavar="DIR"
+    )
+    command.add_argument("--out", type=Path, default=Path("build/student"))
+    command.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the copies and name each file written."""
+    from gancourse.student import make_student_copies  # needs nbformat (lab extra)
+
+    for path in make_student_copies(args.notebooks, args.out):
+        print(f"wrote {path}")
+    return 0
