@@ -15,6 +15,10 @@ class UsageError(GancourseError, ValueError):
     """A setting, option or argument that cannot work (a bad value or combination)."""
 
 
+class UsageTypeError(GancourseError, TypeError):
+    """An argument of the wrong type, or a setting name that does not exist."""
+
+
 class UnknownDatasetError(UsageError):
     """The dataset name is not in the catalogue."""
 

@@ -11,12 +11,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.errors import UsageError
+
 LOSSES = ("minimax", "non-saturating", "wasserstein", "hinge")
 
 
 def _check_loss(name: str) -> None:
     if name not in LOSSES:
-        raise ValueError(f"unknown GAN loss {name!r}; choose one of {list(LOSSES)}.")
+        raise UsageError(f"unknown GAN loss {name!r}; choose one of {list(LOSSES)}.")
 
 
 def d_loss(
@@ -67,7 +69,7 @@ def gradient_penalty(
     dimensions; the graph is kept so the penalty trains the critic.
     """
     if real.shape != fake.shape:
-        raise ValueError(
+        raise UsageError(
             f"real {tuple(real.shape)} and fake {tuple(fake.shape)} differ in shape."
         )
     n = real.shape[0]

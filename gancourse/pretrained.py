@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from gancourse import runtime
+from gancourse.errors import UsageError
 from gancourse.training.checkpoint import FORMAT, load_checkpoint, save_atomic
 
 # name -> file in data/pretrained/, each trained on mnist-5k's train split
@@ -28,7 +29,7 @@ KEPT = ("kind", "generator_config", "discriminator_config", "train_config", "ste
 def pretrained_path(name: str) -> Path:
     """The shipped checkpoint of a pretrained model: 'dcgan', 'wgan-gp' or 'cgan'."""
     if name not in PRETRAINED:
-        raise ValueError(
+        raise UsageError(
             f"no pretrained model {name!r}: choose one of {', '.join(PRETRAINED)}."
         )
     return runtime.PRETRAINED_DIR / PRETRAINED[name]

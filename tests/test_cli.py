@@ -14,7 +14,7 @@ from PIL import Image
 
 import gancourse.training.trainer as trainer_module
 from gancourse import runtime
-from gancourse.__main__ import main
+from gancourse.cli import main
 from gancourse.data import load_dataset
 from gancourse.training import CheckpointError, GANTrainer, load_checkpoint
 from gancourse.training.checkpoint import save_atomic

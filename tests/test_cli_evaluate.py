@@ -11,7 +11,7 @@ import torch
 
 import gancourse.cli.evaluate as cli_evaluate
 from gancourse import runtime
-from gancourse.__main__ import main
+from gancourse.cli import main
 from gancourse.data import load_dataset
 from gancourse.metrics import Classifier, load_classifier, save_classifier
 from gancourse.training import GANTrainer, load_checkpoint

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
-from gancourse.errors import DatasetUnavailableError, UnknownDatasetError
+from gancourse.errors import DatasetUnavailableError, UnknownDatasetError, UsageError
 
 __all__ = [
     "DatasetUnavailableError",
@@ -31,9 +31,9 @@ class ImageDataset(Dataset):
         flip: bool = False,
     ):
         if images.ndim != 4:
-            raise ValueError(f"images must be (N, C, H, W), got {tuple(images.shape)}")
+            raise UsageError(f"images must be (N, C, H, W), got {tuple(images.shape)}")
         if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+            raise UsageError(f"{len(images)} images but {len(labels)} labels")
         self.name = name
         self.images = images  # (N, C, H, W) float32 in [-1, 1]
         self.labels = labels  # (N,) int64 in [0, len(classes))

@@ -11,6 +11,7 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from gancourse.data.base import DatasetUnavailableError
+from gancourse.errors import UsageError
 
 
 def _is_image(path: Path) -> bool:
@@ -49,7 +50,7 @@ def load_imagefolder(folder: Path, image_size: int, classes: list[str] | None = 
     if classes is not None:
         unknown = sorted(set(classes) - set(names))
         if unknown:
-            raise ValueError(
+            raise UsageError(
                 f"unknown classes {unknown} for {folder}: its classes are {names}."
             )
     transform = v2.Compose(

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from matplotlib.colors import hsv_to_rgb
 
+from gancourse.errors import UsageError
+
 SHAPE_CLASSES = ["circle", "square", "triangle", "cross"]
 IMAGES_PER_CLASS = 1250
 SUPERSAMPLE = 2  # draw at 2x and average down, for smooth edges
@@ -85,7 +87,7 @@ def render_shapes(kind: np.ndarray, image_size: int, seed: int) -> torch.Tensor:
 def load_shapes(image_size: int = 32, seed: int = 0):
     """All 5,000 shape images (5000, 3, S, S), classes interleaved, and labels."""
     if image_size < 8:
-        raise ValueError(f"shapes needs image_size of at least 8, got {image_size}.")
+        raise UsageError(f"shapes needs image_size of at least 8, got {image_size}.")
     labels = np.tile(np.arange(len(SHAPE_CLASSES)), IMAGES_PER_CLASS)
     images = render_shapes(labels, image_size, seed)
     return images, torch.from_numpy(labels).long()

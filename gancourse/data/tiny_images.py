@@ -1,4 +1,4 @@
-"""true_image and digits10: report 004's 10x10 monochrome targets, drawn by code."""
+"""true-image and digits10: report 004's 10x10 monochrome targets, drawn by code."""
 
 from __future__ import annotations
 

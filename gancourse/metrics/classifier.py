@@ -17,7 +17,7 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from gancourse import runtime
-from gancourse.errors import ClassifierError
+from gancourse.errors import ClassifierError, UsageError
 from gancourse.training.checkpoint import save_atomic
 
 FORMAT = "gancourse-classifier"
@@ -41,7 +41,7 @@ class Classifier(nn.Module):
     def __init__(self, channels: int = 1, num_classes: int = 10, image_size: int = 28):
         super().__init__()
         if num_classes < 2:
-            raise ValueError(
+            raise UsageError(
                 f"a classifier needs at least 2 classes, not {num_classes}."
             )
         self.channels, self.num_classes, self.image_size = (
@@ -107,7 +107,7 @@ def default_epochs(n_images: int, batch_size: int = 128) -> int:
 def _check_positive(name: str, value) -> None:
     """Raise one clear error unless value is a whole number above 0."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+        raise UsageError(f"{name} must be a whole number of at least 1, got {value!r}.")
 
 
 def train_classifier(
@@ -127,9 +127,9 @@ def train_classifier(
     _check_positive("epochs", epochs)
     _check_positive("batch_size", batch_size)
     if not lr > 0:
-        raise ValueError(f"lr must be above 0, got {lr!r}.")
+        raise UsageError(f"lr must be above 0, got {lr!r}.")
     if dataset.num_classes < 2:
-        raise ValueError(
+        raise UsageError(
             f"{dataset.name!r} has {dataset.num_classes} class: a classifier needs a "
             "labelled dataset with at least 2 classes, e.g. mnist-5k or shapes."
         )
@@ -194,7 +194,7 @@ def classifier_accuracy(
     """The fraction of images the classifier labels correctly."""
     labels = torch.as_tensor(labels)
     if len(labels) != len(images):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels.")
+        raise UsageError(f"{len(images)} images but {len(labels)} labels.")
     return (predict(classifier, images) == labels.cpu()).float().mean().item()
 
 

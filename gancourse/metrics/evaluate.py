@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from gancourse.errors import UsageError
 from gancourse.metrics.classifier import Classifier, predict_probs
 from gancourse.metrics.memorisation import memorisation
 from gancourse.metrics.scores import (
@@ -61,14 +62,14 @@ def _device_of(module: torch.nn.Module) -> torch.device:
 
 def _check_count(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-        raise ValueError(f"{name} must be a whole number >= 2, got {value!r}.")
+        raise UsageError(f"{name} must be a whole number >= 2, got {value!r}.")
 
 
 def class_index_map(classifier: Classifier, classes: list[str]) -> torch.Tensor:
     """The classifier's index of each dataset class, (K_data,); one error if absent."""
     missing = [name for name in classes if name not in classifier.classes]
     if missing:
-        raise ValueError(
+        raise UsageError(
             f"the classifier knows the classes {classifier.classes}, not "
             f"{missing}: use a classifier trained on this dataset (`python -m "
             "gancourse classifier`)."
@@ -79,14 +80,14 @@ def class_index_map(classifier: Classifier, classes: list[str]) -> torch.Tensor:
 def _check_data(classifier, train, held_out, n: int) -> torch.Tensor:
     """Check the two datasets fit each other, the classifier and n; return the map."""
     if list(held_out.classes) != list(train.classes):
-        raise ValueError(
+        raise UsageError(
             f"train has the classes {train.classes} but held_out has "
             f"{held_out.classes}: load both with the same classes=."
         )
     for name, data in (("train", train), ("held_out", held_out)):
         check_images(data.images[:1], f"{name}.images", classifier)
         if len(data) < n:
-            raise ValueError(
+            raise UsageError(
                 f"n is {n} but {name} has only {len(data)} images: FID and KID "
                 f"compare n images of each set, so pass n={len(data)} or less."
             )
@@ -111,13 +112,13 @@ def evaluate_generator(
     _check_count("n", n)
     label_map = _check_data(classifier, train, held_out, n)
     if G.config.conditioning != "none" and G.config.num_classes != len(train.classes):
-        raise ValueError(
+        raise UsageError(
             f"G makes {G.config.num_classes} classes but the data has "
             f"{len(train.classes)}: evaluate it on the dataset it was trained on."
         )
     wanted = (G.config.channels, G.config.image_size, G.config.image_size)
     if tuple(train.image_shape) != wanted:
-        raise ValueError(
+        raise UsageError(
             f"G makes {'x'.join(map(str, wanted))} images but the data's are "
             f"{'x'.join(map(str, train.image_shape))}: load the data at G's size."
         )

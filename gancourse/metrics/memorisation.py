@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gancourse.errors import UsageError
 from gancourse.metrics.scores import check_images
 
 CHUNK = 1024  # query images per distance matrix: (1024, N_train) floats
@@ -36,7 +37,7 @@ class MemorisationReport:
         """The k samples nearest a training image: (sample idx, train idx, distance)."""
         n = len(self.distances)
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
-            raise ValueError(f"k must be a whole number from 1 to {n}, got {k!r}.")
+            raise UsageError(f"k must be a whole number from 1 to {n}, got {k!r}.")
         order = self.distances.argsort()[:k]  # (k,) closest first
         return order, self.nearest[order], self.distances[order]
 
@@ -60,7 +61,7 @@ def memorisation(
 ) -> MemorisationReport:
     """Flag samples nearer a training image than the `quantile` of held-out images."""
     if isinstance(quantile, bool) or not 0 < quantile < 1:
-        raise ValueError(
+        raise UsageError(
             "quantile must be a fraction between 0 and 1 (e.g. 0.01), got "
             f"{quantile!r}."
         )
@@ -69,7 +70,7 @@ def memorisation(
     held_out_images = check_images(held_out_images, "held_out_images")
     for name, images in (("samples", samples), ("held_out_images", held_out_images)):
         if images.shape[1:] != train_images.shape[1:]:
-            raise ValueError(
+            raise UsageError(
                 f"{name} are {tuple(images.shape[1:])} but train_images are "
                 f"{tuple(train_images.shape[1:])}: compare images of one shape."
             )

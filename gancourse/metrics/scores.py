@@ -15,6 +15,7 @@ from torch import nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.kid import KernelInceptionDistance
 
+from gancourse.errors import UsageError, UsageTypeError
 from gancourse.metrics.classifier import Classifier, predict_probs
 
 BATCH = 500  # images per forward pass of the classifier
@@ -49,33 +50,33 @@ class ClassifierFeatures(nn.Module):
 def check_images(images, name: str = "images", classifier=None) -> torch.Tensor:
     """Return images as a float (N, C, H, W) tensor in [-1, 1], or raise one error."""
     if not isinstance(images, torch.Tensor):
-        raise TypeError(
+        raise UsageTypeError(
             f"{name} must be a torch tensor of images (N, C, H, W), "
             f"got {type(images).__name__}."
         )
     if images.ndim != 4 or len(images) == 0:
-        raise ValueError(
+        raise UsageError(
             f"{name} must be a non-empty batch of images (N, C, H, W), got shape "
             f"{tuple(images.shape)}."
         )
     if not images.is_floating_point():
-        raise ValueError(
+        raise UsageError(
             f"{name} must be float images in [-1, 1], got dtype {images.dtype}: "
             "convert uint8 images with x / 127.5 - 1."
         )
     if classifier is not None:
         wanted = (classifier.channels, classifier.image_size, classifier.image_size)
         if tuple(images.shape[1:]) != wanted:
-            raise ValueError(
+            raise UsageError(
                 f"{name} are {_shape(images.shape[1:])} but the classifier reads "
                 f"{_shape(wanted)} images: use a classifier trained on this data "
                 "(`python -m gancourse classifier`)."
             )
     if not torch.isfinite(images).all():
-        raise ValueError(f"{name} hold NaN or infinite values.")
+        raise UsageError(f"{name} hold NaN or infinite values.")
     low, high = images.min().item(), images.max().item()
     if low < -1 - RANGE_SLACK or high > 1 + RANGE_SLACK:
-        raise ValueError(
+        raise UsageError(
             f"{name} must be in [-1, 1] like the course's data and generators, but "
             f"range from {low:.3g} to {high:.3g}: map [0, 1] images with x * 2 - 1."
         )
@@ -90,12 +91,12 @@ def check_labels(labels, n: int, num_classes: int) -> torch.Tensor:
     """Return labels as an int64 CPU tensor (n,) in 0..K-1, or raise one error."""
     labels = torch.as_tensor(labels).cpu()
     if labels.shape != (n,) or labels.is_floating_point() or labels.is_complex():
-        raise ValueError(
+        raise UsageError(
             f"labels must be {n} whole class indices, one per image, got "
             f"{labels.dtype} of shape {tuple(labels.shape)}."
         )
     if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(
+        raise UsageError(
             f"labels must be class indices from 0 to {num_classes - 1}, got values "
             f"from {labels.min().item()} to {labels.max().item()}."
         )
@@ -118,7 +119,7 @@ def inception_score(probs) -> float:
     """
     probs = torch.as_tensor(probs).detach().cpu().double()
     if probs.ndim != 2 or probs.shape[0] == 0 or probs.shape[1] < 2:
-        raise ValueError(
+        raise UsageError(
             "probs must be class probabilities (N, K) with N >= 1 rows and K >= 2 "
             f"classes, got shape {tuple(probs.shape)}."
         )
@@ -128,7 +129,7 @@ def inception_score(probs) -> float:
         or probs.min() < 0
         or (sums - 1).abs().max() > 1e-3
     ):
-        raise ValueError(
+        raise UsageError(
             "probs must be rows of probabilities (each >= 0, each row summing to 1): "
             "pass softmax(logits, dim=1), not the logits. Row sums range from "
             f"{sums.min().item():.4g} to {sums.max().item():.4g}."
@@ -182,7 +183,7 @@ def _check_pair(classifier, real, fake, least: int):
     fake = check_images(fake, "fake", classifier)
     for name, images in (("real", real), ("fake", fake)):
         if len(images) < least:
-            raise ValueError(
+            raise UsageError(
                 f"{name} has {len(images)} images; this needs at least {least}."
             )
     return real, fake
@@ -237,11 +238,11 @@ def kernel_distance(
     """
     for name, value in (("subset_size", subset_size), ("subsets", subsets)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise ValueError(f"{name} must be a whole number >= 2, got {value!r}.")
+            raise UsageError(f"{name} must be a whole number >= 2, got {value!r}.")
     real, fake = _check_pair(classifier, real, fake, least=1)
     smallest = min(len(real), len(fake))
     if subset_size > smallest:
-        raise ValueError(
+        raise UsageError(
             f"subset_size {subset_size} is more than the {smallest} images of the "
             f"smaller set: pass subset_size={smallest} or less, or more images."
         )
@@ -262,12 +263,12 @@ def histogram_summary(counts) -> dict:
     """
     counts = torch.as_tensor(counts)
     if counts.ndim != 1 or len(counts) < 2 or counts.is_floating_point():
-        raise ValueError(
+        raise UsageError(
             "counts must be whole counts per class (K,) with K >= 2, got "
             f"{counts.dtype} of shape {tuple(counts.shape)}."
         )
     if counts.min() < 0 or counts.sum() == 0:
-        raise ValueError("counts must be >= 0 and not all zero.")
+        raise UsageError("counts must be >= 0 and not all zero.")
     shares = counts.double() / counts.sum()  # (K,)
     entropy = -torch.xlogy(shares, shares).sum().item()
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gancourse.data.base import ToyDataset
+from gancourse.errors import UsageError
 
 # With std 0 (the "point" set) a sample still counts as good within this distance.
 RADIUS_FLOOR = 0.05
@@ -30,13 +31,13 @@ def mode_coverage(
         dataset = load_dataset(dataset)
     samples = np.asarray(samples, dtype=np.float64)
     if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) == 0:
-        raise ValueError(
+        raise UsageError(
             f"samples must be a non-empty (N, 2) array, got shape {samples.shape}."
         )
     if radius is None:
         radius = quality_radius(dataset)
     if radius < 0:
-        raise ValueError(f"radius must be at least 0, got {radius}.")
+        raise UsageError(f"radius must be at least 0, got {radius}.")
     offsets = samples[:, None, :] - dataset.centres[None, :, :]  # (N, K, 2)
     distances = np.sqrt((offsets**2).sum(axis=2))  # (N, K)
     nearest = distances.argmin(axis=1)  # (N,)

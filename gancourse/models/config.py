@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from gancourse.errors import UsageError, UsageTypeError
+
 IMAGE_SIZES = (28, 32, 64)
 CHANNELS = (1, 3)
 DEPTHS = {"small": 0, "medium": 1, "large": 2}  # extra stride-1 conv blocks per stage
@@ -15,31 +17,31 @@ def _check_common(config) -> None:
     """Errors shared by both configs, raised before any layer is built."""
     name = type(config).__name__
     if config.image_size not in IMAGE_SIZES:
-        raise ValueError(
+        raise UsageError(
             f"{name}: image_size {config.image_size} is not supported; "
             f"use one of {IMAGE_SIZES} (pass image_size= to load_dataset to resize)."
         )
     if config.channels not in CHANNELS:
-        raise ValueError(
+        raise UsageError(
             f"{name}: channels must be 1 (grey) or 3 (colour), got {config.channels}."
         )
     if config.depth not in DEPTHS:
-        raise ValueError(
+        raise UsageError(
             f"{name}: depth {config.depth!r} is not one of {list(DEPTHS)}."
         )
     if config.kernel_size not in KERNEL_SIZES:
-        raise ValueError(
+        raise UsageError(
             f"{name}: kernel_size must be 4 or 5, got {config.kernel_size}."
         )
     if config.width < 1:
-        raise ValueError(f"{name}: width must be at least 1, got {config.width}.")
+        raise UsageError(f"{name}: width must be at least 1, got {config.width}.")
     if config.conditioning not in CONDITIONINGS:
-        raise ValueError(
+        raise UsageError(
             f"{name}: conditioning {config.conditioning!r} is not one of "
             f"{list(CONDITIONINGS)}."
         )
     if config.conditioning != "none" and config.num_classes < 2:
-        raise ValueError(
+        raise UsageError(
             f"{name}: a {config.conditioning} model needs num_classes of at least 2, "
             f"got {config.num_classes}."
         )
@@ -62,7 +64,7 @@ class SavedConfig:
         names = {f.name for f in fields(self)}
         for name, value in (values or {}).items():
             if name not in names:
-                raise TypeError(f"{type(self).__name__} has no setting {name!r}.")
+                raise UsageTypeError(f"{type(self).__name__} has no setting {name!r}.")
             setattr(self, name, value)
         return self
 
@@ -88,7 +90,7 @@ class GeneratorConfig(SavedConfig):
         """Raise one clear error for a setting that cannot work; return self."""
         _check_common(self)
         if self.z_dim < 1:
-            raise ValueError(
+            raise UsageError(
                 f"GeneratorConfig: z_dim must be at least 1, got {self.z_dim}."
             )
         return self

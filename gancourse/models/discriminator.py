@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gancourse.errors import UsageError
 from gancourse.models.config import DEPTHS, DiscriminatorConfig, stages
 from gancourse.models.layers import down, init_weights, maybe_sn, norm2d, same
 
@@ -58,7 +59,7 @@ class Discriminator(nn.Module):
         """Logits (N,); an ACGAN returns (logits (N,), class logits (N, K))."""
         if self.label_map is not None:
             if labels is None:
-                raise ValueError(
+                raise UsageError(
                     "this discriminator is conditional (CGAN): call it as D(x, labels)."
                 )
             size = self.config.image_size

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gancourse.errors import UsageError
 from gancourse.models.config import DEPTHS, GeneratorConfig, stages
 from gancourse.models.layers import init_weights, maybe_sn, norm2d, same, up
 
@@ -66,7 +67,7 @@ class Generator(nn.Module):
         """Map noise (N, z_dim), and labels (N,) for a conditional G, to images."""
         if self.label_embedding is not None:
             if labels is None:
-                raise ValueError(
+                raise UsageError(
                     "this generator is conditional: call it as G(z, labels) "
                     f"with labels in 0..{self.config.num_classes - 1}."
                 )
