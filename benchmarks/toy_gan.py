@@ -42,11 +42,11 @@ COLLAPSE = {
 def steps_per_second(steps: int = 1000, repeats: int = 3) -> float:
     """Training steps per second of the default ToyGAN at batch 256, best of 3."""
     gan = ToyGAN(batch_size=256)
-    gan.train(100)
+    gan.fit(100)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        gan.train(steps)
+        gan.fit(steps)
         times.append(time.perf_counter() - start)
     return steps / min(times)
 
@@ -61,7 +61,7 @@ def timed_run(**options) -> dict:
         "modes": modes,
         "of": gan.dataset.num_modes,
         "high_quality": round(high_quality, 4),
-        "steps": gan.steps_done,
+        "steps": gan.step,
         "seconds": round(seconds, 1),
     }
 

@@ -43,7 +43,7 @@ def plot_toy_gan(gan, ax, n_samples: int = 512, arrows: int = 144):
     ax.set_xlim(-reach, reach)
     ax.set_ylim(-reach, reach)
     ax.set_aspect("equal")
-    ax.set_title(f"{data.name}, step {gan.steps_done}")
+    ax.set_title(f"{data.name}, step {gan.step}")
     ax.legend(loc="upper right", fontsize=8)
     return ax
 
@@ -63,7 +63,7 @@ def plot_toy(dataset: ToyDataset, samples: np.ndarray | None = None, ax=None):
 
 
 def plot_losses(history: dict, ax=None, keys=("loss_d", "loss_g")):
-    """Loss curves from a GANTrainer history, smoothed over a short window."""
+    """Curves of a GAN's history (loss_d, loss_g, d_real, ...), smoothed a little."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3))
     for key in keys:

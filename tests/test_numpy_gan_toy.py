@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from gancourse.errors import UsageError
 from gancourse.numpy_gans.toy import ToyGAN, train_toy_gan
 
 SMALL = {"batch_size": 64, "hidden": 16}
@@ -40,7 +41,7 @@ def test_same_seed_same_run_and_other_seed_other_run():
 
 def test_history_and_snapshots_grow_with_the_steps():
     gan = train_toy_gan("ring8", steps=25, snapshot_every=10, **SMALL)
-    assert set(gan.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert set(gan.history) == {"loss_d", "loss_g", "d_real", "d_fake"}
     assert all(len(values) == 25 for values in gan.history.values())
     assert [step for step, _ in gan.snapshots] == [0, 10, 20]
     assert all(points.shape == (256, 2) for _, points in gan.snapshots)
@@ -52,7 +53,7 @@ def test_each_step_updates_d_and_g_as_often_as_asked(monkeypatch, d_steps, g_ste
     gan = ToyGAN(d_steps=d_steps, g_steps=g_steps, **SMALL)
     d_calls = count_calls(monkeypatch, gan.opt_d)
     g_calls = count_calls(monkeypatch, gan.opt_g)
-    gan.train(3)
+    gan.fit(3)
     assert (len(d_calls), len(g_calls)) == (3 * d_steps, 3 * g_steps)
     assert (gan.d_updates, gan.g_updates) == (3 * d_steps, 3 * g_steps)
 
@@ -60,22 +61,22 @@ def test_each_step_updates_d_and_g_as_often_as_asked(monkeypatch, d_steps, g_ste
 def test_the_g_step_leaves_d_alone_and_the_d_step_leaves_g_alone():
     gan = ToyGAN(**SMALL)
     d_before, g_before = weights(gan.discriminator), weights(gan.generator)
-    gan.step_g()
+    gan.g_update()
     assert same(d_before, gan.discriminator)
     assert not same(g_before, gan.generator)
     g_before = weights(gan.generator)
-    gan.step_d()
+    gan.d_update()
     assert same(g_before, gan.generator)
     assert not same(d_before, gan.discriminator)
 
 
 def test_changing_the_knobs_mid_run_takes_effect_at_the_next_step(monkeypatch):
     gan = ToyGAN(decay=0.0, **SMALL)
-    gan.train(2)
+    gan.fit(2)
     assert (gan.opt_d.lr, gan.opt_g.lr) == (gan.lr_d, gan.lr_g)
     gan.lr_d, gan.lr_g, gan.d_steps = 0.01, 0.002, 3
     d_calls = count_calls(monkeypatch, gan.opt_d)
-    gan.step()
+    gan.train_step()
     assert (gan.opt_d.lr, gan.opt_g.lr) == (0.01, 0.002)
     assert len(d_calls) == 3
 
@@ -85,7 +86,7 @@ def test_the_lr_decays_over_the_last_part_of_the_steps():
     scales = []
     for _ in range(12):
         scales.append(gan.lr_scale())
-        gan.step()
+        gan.train_step()
     assert scales[:6] == [1.0] * 6
     assert scales[6] < 1.0 and np.all(np.diff(scales[5:11]) < 0)
     assert scales[10] == scales[11] == pytest.approx(0.1)
@@ -93,7 +94,7 @@ def test_the_lr_decays_over_the_last_part_of_the_steps():
 
 def test_wasserstein_clipping_keeps_every_critic_weight_in_bounds():
     gan = ToyGAN(loss="wasserstein", clip=0.01, lr_d=0.05, **SMALL)
-    gan.train(3)
+    gan.fit(3)
     for param, _ in gan.discriminator.parameters():
         assert np.abs(param).max() <= 0.01
     assert np.abs(gan.discriminator.layers[0].params["W"]).max() == pytest.approx(0.01)
@@ -103,7 +104,7 @@ def test_wasserstein_clipping_keeps_every_critic_weight_in_bounds():
 def test_packing_widens_the_input_of_d(pack):
     gan = ToyGAN(pack=pack, **SMALL)
     assert gan.discriminator.layers[0].params["W"].shape == (16, 2 * pack)
-    gan.train(2)
+    gan.fit(2)
 
 
 @pytest.mark.parametrize("loss", ["non-saturating", "minimax", "wasserstein"])
@@ -128,7 +129,7 @@ def distance_to_point(points):
 def test_generated_points_move_to_the_data():
     gan = ToyGAN(dataset="point", steps=200, batch_size=64, hidden=32, seed=1)
     start = distance_to_point(gan.sample(500, seed=0))
-    gan.train(200)
+    gan.fit(200)
     assert start > 1.0
     assert distance_to_point(gan.sample(500, seed=0)) < 0.2 * start
 
@@ -136,7 +137,7 @@ def test_generated_points_move_to_the_data():
 def test_generator_gradients_point_towards_the_data():
     gan = ToyGAN(dataset="point", batch_size=64, hidden=32, seed=0)
     for _ in range(30):
-        gan.step_d()  # D learns that (1, 1) is real and G's points are fake
+        gan.d_update()  # D learns that (1, 1) is real and G's points are fake
     points = gan.sample(100, seed=0)  # (100, 2), near the origin
     arrows = gan.generator_gradients(points)  # (100, 2)
     towards = 1.0 - points  # (100, 2)
@@ -160,14 +161,14 @@ def test_generator_gradients_point_towards_the_data():
     ],
 )
 def test_bad_options_raise_one_clear_error_before_training(options, fix):
-    with pytest.raises(ValueError, match=fix):
+    with pytest.raises(UsageError, match=fix):
         train_toy_gan(**options)
 
 
-def test_train_refuses_fewer_than_one_step():
+def test_fit_refuses_fewer_than_one_step():
     gan = ToyGAN(**SMALL)
-    with pytest.raises(ValueError, match="steps must be"):
-        gan.train(0)
+    with pytest.raises(UsageError, match="steps must be"):
+        gan.fit(0)
     gan.d_steps = 0
-    with pytest.raises(ValueError, match="d_steps and g_steps must be at least 1"):
-        gan.step()
+    with pytest.raises(UsageError, match="d_steps and g_steps must be at least 1"):
+        gan.train_step()

@@ -16,7 +16,7 @@ def explorer():
 
 
 def test_it_starts_untrained_with_a_plot_and_a_readout(explorer):
-    assert explorer.gan.steps_done == 0
+    assert explorer.gan.step == 0
     assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert "step 0" in explorer.readout.value and "/8" in explorer.readout.value
     for slider in (explorer.lr_d, explorer.lr_g, explorer.d_steps, explorer.g_steps):
@@ -33,7 +33,7 @@ def test_moving_the_lr_slider_changes_the_run_and_the_picture(explorer):
     before_image, before_text = explorer.image.value, explorer.readout.value
     explorer.lr_d.value = 10**-2
     assert explorer.gan.lr_d == pytest.approx(1e-2)
-    assert explorer.gan.steps_done == 20  # paused: a burst shows the effect at once
+    assert explorer.gan.step == 20  # paused: a burst shows the effect at once
     assert explorer.image.value != before_image
     assert explorer.readout.value != before_text and "step 20" in explorer.readout.value
     explorer.lr_g.value = 10**-4
@@ -43,11 +43,11 @@ def test_moving_the_lr_slider_changes_the_run_and_the_picture(explorer):
 def test_ratio_sliders_set_updates_per_step(explorer):
     explorer.d_steps.value = 5
     d0, g0 = explorer.gan.d_updates, explorer.gan.g_updates
-    explorer.gan.train(2)
+    explorer.gan.fit(2)
     assert (explorer.gan.d_updates - d0, explorer.gan.g_updates - g0) == (10, 2)
     explorer.d_steps.value, explorer.g_steps.value = 1, 2
     d0, g0 = explorer.gan.d_updates, explorer.gan.g_updates
-    explorer.gan.train(3)
+    explorer.gan.fit(3)
     assert (explorer.gan.d_updates - d0, explorer.gan.g_updates - g0) == (3, 6)
 
 
@@ -63,18 +63,18 @@ def test_step_buttons_update_one_network_only(explorer):
 def test_play_ticks_keep_training(explorer):
     explorer.play.value += 1
     explorer.play.value += 1
-    assert explorer.gan.steps_done == 10
+    assert explorer.gan.step == 10
 
 
 def test_dataset_loss_and_pack_start_a_new_gan(explorer):
-    explorer.gan.train(3)
+    explorer.gan.fit(3)
     explorer.dataset.value = "grid25"
-    assert explorer.gan.dataset.name == "grid25" and explorer.gan.steps_done == 0
+    assert explorer.gan.dataset.name == "grid25" and explorer.gan.step == 0
     assert "/25" in explorer.readout.value
     explorer.loss.value = "wasserstein"
     assert explorer.gan.config.loss == "wasserstein"
     explorer.pack.value = 4
     assert explorer.gan.config.pack == 4
-    explorer.gan.train(2)
+    explorer.gan.fit(2)
     explorer.reset_button.click()
-    assert explorer.gan.steps_done == 0 and explorer.gan.config.pack == 4
+    assert explorer.gan.step == 0 and explorer.gan.config.pack == 4

@@ -1,7 +1,8 @@
 """A NumPy GAN for small images, built from the layers of nn_numpy.
 
-It reads like numpy_gans.toy: a config dataclass, step_d / step_g / step / train,
-the same history keys and snapshots of G's samples on fixed noise.
+It reads like numpy_gans.toy and speaks GANTrainer's vocabulary: a config dataclass,
+d_update / g_update / train_step / fit, the `step` counter, history keys loss_d,
+loss_g, d_real, d_fake, z_dim, and snapshots of G's samples on fixed_noise.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gancourse.errors import UsageError
 from gancourse.nn_numpy import (
     Adam,
     Conv2D,
@@ -32,7 +34,7 @@ DTYPE = np.float32  # twice as fast as float64 on these tiny matrices
 class ImageGANConfig:
     """Every setting of an ImageGAN; the defaults are the course's recommendation."""
 
-    noise_dim: int = 16
+    z_dim: int = 16  # size of G's noise input
     lr_d: float = 1e-3
     lr_g: float = 1e-3
     d_steps: int = 1  # D updates per training step
@@ -45,29 +47,31 @@ class ImageGANConfig:
     seed: int = 0
 
     def check(self) -> None:
-        """Raise one clear ValueError for any setting that cannot work."""
+        """Raise one clear UsageError for any setting that cannot work."""
         if self.loss not in LOSSES:
-            raise ValueError(
+            raise UsageError(
                 f"unknown loss {self.loss!r}: use one of {', '.join(LOSSES)}."
             )
         for name in ("lr_d", "lr_g"):
             value = getattr(self, name)
             if not value > 0:
-                raise ValueError(f"{name} must be above 0, got {value}.")
-        for name in ("noise_dim", "d_steps", "g_steps", "batch_size"):
+                raise UsageError(f"{name} must be above 0, got {value}.")
+        counts = (
+            "z_dim",
+            "d_steps",
+            "g_steps",
+            "batch_size",
+            "snapshot_every",
+            "num_fixed",
+        )
+        for name in counts:
             value = getattr(self, name)
             if int(value) != value or value < 1:
-                raise ValueError(
-                    f"{name} must be a whole number of at least 1, got {value}."
-                )
-        for name in ("snapshot_every", "num_fixed"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise ValueError(
+                raise UsageError(
                     f"{name} must be a whole number of at least 1, got {value}."
                 )
         if not 0 <= self.beta1 < 1:
-            raise ValueError(f"beta1 must be in [0, 1), got {self.beta1}.")
+            raise UsageError(f"beta1 must be in [0, 1), got {self.beta1}.")
 
 
 def as_float32(model: Sequential) -> Sequential:
@@ -83,13 +87,13 @@ def as_float32(model: Sequential) -> Sequential:
 
 
 def dense_generator(
-    noise_dim: int, image_shape=(1, 10, 10), hidden: int = 128, rng=None
+    z_dim: int, image_shape=(1, 10, 10), hidden: int = 128, rng=None
 ) -> Sequential:
-    """noise (N, noise_dim) -> images (N, C, H, W) in (-1, 1), dense layers only."""
+    """noise (N, z_dim) -> images (N, C, H, W) in (-1, 1), dense layers only."""
     pixels = int(np.prod(image_shape))
     return as_float32(
         Sequential(
-            Dense(noise_dim, hidden, rng=rng),
+            Dense(z_dim, hidden, rng=rng),
             LeakyReLU(0.2),
             Dense(hidden, hidden, rng=rng),
             LeakyReLU(0.2),
@@ -115,11 +119,11 @@ def dense_discriminator(image_shape=(1, 10, 10), hidden: int = 128, rng=None):
     )
 
 
-def conv_generator(noise_dim: int, channels: int = 32, rng=None) -> Sequential:
-    """noise (N, noise_dim) -> (N, 1, 10, 10): Dense to 5x5, ConvTranspose to 10x10."""
+def conv_generator(z_dim: int, channels: int = 32, rng=None) -> Sequential:
+    """noise (N, z_dim) -> (N, 1, 10, 10): Dense to 5x5, ConvTranspose to 10x10."""
     return as_float32(
         Sequential(
-            Dense(noise_dim, channels * 5 * 5, rng=rng),
+            Dense(z_dim, channels * 5 * 5, rng=rng),
             Reshape((channels, 5, 5)),  # (N, 32, 5, 5)
             LeakyReLU(0.2),
             ConvTranspose2D(channels, channels // 2, 4, stride=2, padding=1, rng=rng),
@@ -168,17 +172,17 @@ class ImageGAN(AlternatingTraining):
         self.lr_d, self.lr_g = c.lr_d, c.lr_g
         self.d_steps, self.g_steps = c.d_steps, c.g_steps
         self.loss, self.batch_size = c.loss, c.batch_size
-        self.steps_done = 0
+        self.step = 0  # training steps done
         self.d_updates = 0
         self.g_updates = 0
-        self.history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
-        self.fixed_noise = self.noise(c.num_fixed)  # (num_fixed, noise_dim)
-        self.snapshots = [(0, self.generator(self.fixed_noise).copy())]
+        self.history = {"loss_d": [], "loss_g": [], "d_real": [], "d_fake": []}
+        self.fixed_noise = self.noise(c.num_fixed)  # (num_fixed, z_dim)
+        self.snapshots = [(0, self.fixed_samples())]  # (step, (num_fixed, C, H, W))
         self._sample_rng = np.random.default_rng([c.seed, 1])
 
     # -- one update of each network -------------------------------------------------
 
-    def step_d(self) -> dict[str, float]:
+    def d_update(self) -> dict[str, float]:
         """One update of D on a batch of real and a batch of generated images."""
         self.opt_d.lr = self.lr_d
         index = self.rng.integers(len(self.real_images), size=self.batch_size)
@@ -196,12 +200,12 @@ class ImageGAN(AlternatingTraining):
         self.opt_d.step()
         self.d_updates += 1
         return {
-            "d_loss": result["loss_real"] + result["loss_fake"],
+            "loss_d": result["loss_real"] + result["loss_fake"],
             "d_real": result["d_real"],
             "d_fake": result["d_fake"],
         }
 
-    def step_g(self) -> float:
+    def g_update(self) -> float:
         """One update of G through D's input gradient; D's weights are not changed."""
         self.opt_g.lr = self.lr_g
         fake = self.generator(self.noise(self.batch_size))  # (B, C, H, W)
@@ -225,9 +229,9 @@ class ImageGAN(AlternatingTraining):
     # -- helpers --------------------------------------------------------------------
 
     def noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """n noise vectors for G, (n, noise_dim)."""
+        """n noise vectors for G, (n, z_dim)."""
         rng = self.rng if rng is None else rng
-        return rng.standard_normal((n, self.config.noise_dim), dtype=DTYPE)
+        return rng.standard_normal((n, self.config.z_dim), dtype=DTYPE)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """n generated images, (n, C, H, W); sampling does not disturb training."""
@@ -235,15 +239,15 @@ class ImageGAN(AlternatingTraining):
         return self.generator(self.noise(n, rng)).astype(np.float64)
 
     def _check_images(self, images) -> np.ndarray:
-        """real_images as a float32 (N, C, H, W) array in [-1, 1], or a ValueError."""
+        """real_images as a float32 (N, C, H, W) array in [-1, 1], or a UsageError."""
         images = np.asarray(images, dtype=DTYPE)
         if images.ndim != 4 or len(images) == 0:
-            raise ValueError(
+            raise UsageError(
                 f"real_images must be a non-empty (N, C, H, W) array, got shape "
                 f"{images.shape}."
             )
         if images.min() < -1 - 1e-6 or images.max() > 1 + 1e-6:
-            raise ValueError(
+            raise UsageError(
                 f"real_images must lie in [-1, 1] like G's tanh output, got "
                 f"[{images.min():.3g}, {images.max():.3g}]: scale them first."
             )
@@ -251,27 +255,27 @@ class ImageGAN(AlternatingTraining):
 
     def _check_networks(self) -> None:
         """G must make images shaped like the real ones, and D one logit per image."""
-        noise = self.noise(2, np.random.default_rng(0))  # (2, noise_dim)
+        noise = self.noise(2, np.random.default_rng(0))  # (2, z_dim)
         try:
             fake = self.generator(noise)
         except ValueError as error:
-            raise ValueError(
+            raise UsageError(
                 f"the generator cannot take noise of size {noise.shape[1]}: {error}"
             ) from error
         shape = self.real_images.shape[1:]
         if fake.shape[1:] != shape:
-            raise ValueError(
+            raise UsageError(
                 f"the generator makes images of shape {fake.shape[1:]} from noise of "
-                f"size {self.config.noise_dim}, but the real images are {shape}."
+                f"size {self.config.z_dim}, but the real images are {shape}."
             )
         try:
             logits = self.discriminator(fake)
         except ValueError as error:
-            raise ValueError(
+            raise UsageError(
                 f"the discriminator cannot take images of shape {shape}: {error}"
             ) from error
         if logits.shape != (2, 1):
-            raise ValueError(
+            raise UsageError(
                 f"the discriminator must give one logit per image, shape (N, 1); "
                 f"it gives {logits.shape[1:]} per batch of images."
             )
@@ -281,7 +285,7 @@ class ImageGAN(AlternatingTraining):
         n, *shape = self.real_images.shape
         return (
             f"ImageGAN({n} real images of {'x'.join(map(str, shape))}, "
-            f"loss={c.loss!r}, {self.steps_done} steps done)"
+            f"loss={c.loss!r}, {self.step} steps done)"
         )
 
 
@@ -302,7 +306,7 @@ def nearest_mode(samples, modes) -> tuple[np.ndarray, np.ndarray]:
     samples = np.asarray(samples, dtype=np.float64).reshape(len(samples), -1)
     modes = np.asarray(modes, dtype=np.float64).reshape(len(modes), -1)
     if samples.shape[1] != modes.shape[1]:
-        raise ValueError(
+        raise UsageError(
             f"samples have {samples.shape[1]} pixels each, the modes {modes.shape[1]}."
         )
     distances = np.abs(samples[:, None, :] - modes[None, :, :]).mean(axis=2)  # (N, K)

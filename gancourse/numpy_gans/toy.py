@@ -1,4 +1,8 @@
-"""A tiny GAN on the 2D toy datasets, built from the NumPy layers of nn_numpy."""
+"""A tiny GAN on the 2D toy datasets, built from the NumPy layers of nn_numpy.
+
+It speaks GANTrainer's vocabulary: d_update / g_update / train_step / fit, the
+`step` counter, history keys loss_d, loss_g, d_real, d_fake, z_dim, fixed_noise.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 from gancourse.data import load_dataset
 from gancourse.data.base import ToyDataset
 from gancourse.data.catalog import dataset_names, is_toy
+from gancourse.errors import UsageError
 from gancourse.nn_numpy import Adam, Dense, LeakyReLU, Sequential, bce_with_logits
 from gancourse.numpy_gans.loop import AlternatingTraining
 
@@ -29,7 +34,7 @@ class ToyGANConfig:
     g_steps: int = 1  # G updates per training step
     batch_size: int = 256
     pack: int = 2  # PacGAN: D judges `pack` samples at once; 1 is a plain GAN
-    noise_dim: int = 4
+    z_dim: int = 4  # size of G's noise input
     hidden: int = 64  # width of every hidden layer of G and of D
     g_layers: int = 5  # hidden layers of G (D has 2); depth cuts gaps between modes
     beta1: float = 0.5
@@ -40,14 +45,14 @@ class ToyGANConfig:
     seed: int = 0
 
     def check(self) -> None:
-        """Raise one clear ValueError for any setting that cannot work."""
+        """Raise one clear UsageError for any setting that cannot work."""
         if not isinstance(self.dataset, ToyDataset) and not is_toy(self.dataset):
-            raise ValueError(
+            raise UsageError(
                 f"unknown toy dataset {self.dataset!r}: "
                 f"use one of {', '.join(dataset_names('toy'))}."
             )
         if self.loss not in LOSSES:
-            raise ValueError(
+            raise UsageError(
                 f"unknown loss {self.loss!r}: use one of {', '.join(LOSSES)}."
             )
         positive = {
@@ -57,35 +62,35 @@ class ToyGANConfig:
         }
         for name, value in positive.items():
             if not value > 0:
-                raise ValueError(f"{name} must be above 0, got {value}.")
+                raise UsageError(f"{name} must be above 0, got {value}.")
         at_least_one = {
             "steps": self.steps,
             "d_steps": self.d_steps,
             "g_steps": self.g_steps,
             "batch_size": self.batch_size,
             "pack": self.pack,
-            "noise_dim": self.noise_dim,
+            "z_dim": self.z_dim,
             "hidden": self.hidden,
             "g_layers": self.g_layers,
             "snapshot_every": self.snapshot_every,
         }
         for name, value in at_least_one.items():
             if int(value) != value or value < 1:
-                raise ValueError(
+                raise UsageError(
                     f"{name} must be a whole number of at least 1, got {value}."
                 )
         if self.batch_size % self.pack:
-            raise ValueError(
+            raise UsageError(
                 f"batch_size ({self.batch_size}) must be a multiple of pack "
                 f"({self.pack}): change one of them."
             )
         if not 0 <= self.decay <= 1 or not 0 < self.final_lr_scale <= 1:
-            raise ValueError(
+            raise UsageError(
                 f"decay must be in [0, 1] and final_lr_scale in (0, 1], got "
                 f"{self.decay} and {self.final_lr_scale}."
             )
         if not 0 <= self.beta1 < 1:
-            raise ValueError(f"beta1 must be in [0, 1), got {self.beta1}.")
+            raise UsageError(f"beta1 must be in [0, 1), got {self.beta1}.")
 
 
 def mlp(
@@ -113,7 +118,7 @@ class ToyGAN(AlternatingTraining):
             c.dataset if isinstance(c.dataset, ToyDataset) else load_dataset(c.dataset)
         )
         self.rng = np.random.default_rng(c.seed)
-        self.generator = mlp(c.noise_dim, c.hidden, 2, self.rng, c.g_layers)
+        self.generator = mlp(c.z_dim, c.hidden, 2, self.rng, c.g_layers)
         self.discriminator = mlp(2 * c.pack, c.hidden, 1, self.rng)
         betas = (c.beta1, 0.999)
         self.opt_g = Adam(self.generator.parameters(), lr=c.lr_g, betas=betas)
@@ -121,12 +126,12 @@ class ToyGAN(AlternatingTraining):
         self.lr_d, self.lr_g = c.lr_d, c.lr_g
         self.d_steps, self.g_steps = c.d_steps, c.g_steps
         self.loss, self.pack, self.batch_size = c.loss, c.pack, c.batch_size
-        self.steps_done = 0
+        self.step = 0  # training steps done
         self.d_updates = 0
         self.g_updates = 0
-        self.history = {"d_loss": [], "g_loss": [], "d_real": [], "d_fake": []}
-        self.fixed_noise = self.noise(256)  # (256, noise_dim)
-        self.snapshots = [(0, self.generator(self.fixed_noise))]  # (step, (256, 2))
+        self.history = {"loss_d": [], "loss_g": [], "d_real": [], "d_fake": []}
+        self.fixed_noise = self.noise(256)  # (256, z_dim)
+        self.snapshots = [(0, self.fixed_samples())]  # (step, (256, 2)) each
         self._sample_rng = np.random.default_rng([c.seed, 1])
 
     # -- one update of each network -------------------------------------------------
@@ -135,12 +140,12 @@ class ToyGAN(AlternatingTraining):
         """The factor the lr schedule puts on lr_d and lr_g at the current step."""
         c = self.config
         start = c.steps * (1 - c.decay)
-        if self.steps_done < start:
+        if self.step < start:
             return 1.0
-        done = min(1.0, (self.steps_done - start) / max(c.steps - start, 1))
+        done = min(1.0, (self.step - start) / max(c.steps - start, 1))
         return 1.0 - done * (1.0 - c.final_lr_scale)
 
-    def step_d(self) -> dict[str, float]:
+    def d_update(self) -> dict[str, float]:
         """One update of D on a batch of real and a batch of generated points."""
         self.opt_d.lr = self.lr_d * self.lr_scale()
         real = self.dataset.sample(self.batch_size, self.rng).astype(DTYPE)  # (B, 2)
@@ -159,12 +164,12 @@ class ToyGAN(AlternatingTraining):
                 np.clip(param, -self.config.clip, self.config.clip, out=param)
         self.d_updates += 1
         return {
-            "d_loss": result["loss_real"] + result["loss_fake"],
+            "loss_d": result["loss_real"] + result["loss_fake"],
             "d_real": result["d_real"],
             "d_fake": result["d_fake"],
         }
 
-    def step_g(self) -> float:
+    def g_update(self) -> float:
         """One update of G through D's input gradient; D's weights are not changed."""
         self.opt_g.lr = self.lr_g * self.lr_scale()
         fake = self.generator(self.noise(self.batch_size))  # (B, 2)
@@ -200,9 +205,9 @@ class ToyGAN(AlternatingTraining):
     # -- helpers and views for plots ------------------------------------------------
 
     def noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """n noise vectors for G, (n, noise_dim)."""
+        """n noise vectors for G, (n, z_dim)."""
         rng = self.rng if rng is None else rng
-        return rng.standard_normal((n, self.config.noise_dim), dtype=DTYPE)
+        return rng.standard_normal((n, self.config.z_dim), dtype=DTYPE)
 
     def packed(self, points: np.ndarray) -> np.ndarray:
         """Groups of `pack` consecutive points side by side, (N / pack, 2 * pack)."""
@@ -247,11 +252,11 @@ class ToyGAN(AlternatingTraining):
         c = self.config
         return (
             f"ToyGAN({self.dataset.name!r}, loss={c.loss!r}, pack={c.pack}, "
-            f"{self.steps_done} steps done)"
+            f"{self.step} steps done)"
         )
 
 
 def train_toy_gan(dataset: str = "ring8", **options) -> ToyGAN:
     """Build a ToyGAN (options: any ToyGANConfig field) and train it `steps` steps."""
     gan = ToyGAN(dataset=dataset, **options)
-    return gan.train(gan.config.steps)
+    return gan.fit(gan.config.steps)

@@ -1,7 +1,10 @@
 """Small PyTorch MLP GANs on the 2D toy sets: a plain GAN, WGAN and WGAN-GP.
 
 The same networks and data for every kind, so only the loss, the optimiser and
-the Lipschitz constraint differ; it reuses gancourse.losses like GANTrainer.
+the Lipschitz constraint differ; it reuses gancourse.losses like GANTrainer and
+speaks its vocabulary: d_update / g_update / train_step / fit, the `step` counter,
+history keys loss_d, loss_g, d_real, d_fake (plus wasserstein and gp), z_dim,
+fixed_noise and fixed_samples().
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from torch import nn
 from gancourse.data import load_dataset
 from gancourse.data.base import ToyDataset
 from gancourse.data.catalog import dataset_names, is_toy
+from gancourse.errors import UsageError, UsageTypeError
 from gancourse.losses import clip_weights, d_loss, g_loss, gradient_penalty
 from gancourse.runtime import one_thread
 
@@ -49,37 +53,38 @@ class MLPGANConfig:
     lr: float = 1e-3  # for G and the critic
     betas: tuple[float, float] = (0.0, 0.9)
     d_steps: int = 5  # critic updates per training step
+    g_steps: int = 1  # G updates per training step
     clip: float | None = None  # WGAN: clamp critic weights after each critic step
     gp_weight: float = 10.0  # WGAN-GP: lambda
     hidden: int = 64  # width of every hidden layer of G and of the critic
     layers: int = 3  # hidden layers of G and of the critic
-    noise_dim: int = 2
+    z_dim: int = 2  # size of G's noise input
     batch_size: int = 256
     seed: int = 0
 
     def check(self) -> MLPGANConfig:
-        """Raise one clear ValueError for a setting that cannot work; return self."""
+        """Raise one clear UsageError for a setting that cannot work; return self."""
         if self.kind not in KINDS:
-            raise ValueError(f"unknown kind {self.kind!r}: use one of {list(KINDS)}.")
+            raise UsageError(f"unknown kind {self.kind!r}: use one of {list(KINDS)}.")
         if not isinstance(self.dataset, ToyDataset) and not is_toy(self.dataset):
-            raise ValueError(
+            raise UsageError(
                 f"unknown toy dataset {self.dataset!r}: use one of "
                 f"{', '.join(dataset_names('toy'))}."
             )
         if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(
+            raise UsageError(
                 f"unknown optimizer {self.optimizer!r}: use 'adam' or 'rmsprop'."
             )
         if not self.lr > 0:
-            raise ValueError(f"lr must be above 0 (e.g. 1e-3), got {self.lr}.")
+            raise UsageError(f"lr must be above 0 (e.g. 1e-3), got {self.lr}.")
         if self.clip is not None and not self.clip > 0:
-            raise ValueError(f"clip must be above 0 (e.g. 0.01) or None: {self.clip}.")
+            raise UsageError(f"clip must be above 0 (e.g. 0.01) or None: {self.clip}.")
         if not self.gp_weight >= 0:
-            raise ValueError(f"gp_weight must be 0 or more, got {self.gp_weight}.")
-        for name in ("d_steps", "hidden", "layers", "noise_dim", "batch_size"):
+            raise UsageError(f"gp_weight must be 0 or more, got {self.gp_weight}.")
+        for name in ("d_steps", "g_steps", "hidden", "layers", "z_dim", "batch_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or int(value) != value or value < 1:
-                raise ValueError(
+                raise UsageError(
                     f"{name} must be a whole number of at least 1, got {value!r}."
                 )
         return self
@@ -103,7 +108,7 @@ class MLPGAN:
             c.dataset if isinstance(c.dataset, ToyDataset) else load_dataset(c.dataset)
         )
         torch.manual_seed(c.seed)
-        self.G = mlp(c.noise_dim, c.hidden, 2, c.layers)
+        self.G = mlp(c.z_dim, c.hidden, 2, c.layers)
         self.D = nn.Sequential(mlp(2, c.hidden, 1, c.layers), nn.Flatten(0))  # (N,)
         self.opt_g = self._optimizer(self.G)
         self.opt_d = self._optimizer(self.D)
@@ -112,11 +117,13 @@ class MLPGAN:
         self.data_rng = np.random.default_rng(c.seed)
         self.noise_rng = torch.Generator().manual_seed(c.seed)
         self.fixed_noise = torch.randn(
-            1000, c.noise_dim, generator=torch.Generator().manual_seed(c.seed + 1)
-        )  # (1000, noise_dim), the same for every snapshot
-        self.steps_done = 0
+            1000, c.z_dim, generator=torch.Generator().manual_seed(c.seed + 1)
+        )  # (1000, z_dim), the same for every fixed_samples()
+        self._sample_rng = np.random.default_rng([c.seed, 1])  # sample()'s own noise
+        self.step = 0  # training steps done
         self.history: dict[str, list[float]] = {
-            "loss_d": [], "loss_g": [], "wasserstein": [], "gp": [],
+            "loss_d": [], "loss_g": [], "d_real": [], "d_fake": [],
+            "wasserstein": [], "gp": [],
         }  # fmt: skip
 
     def _optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
@@ -131,8 +138,8 @@ class MLPGAN:
         return torch.as_tensor(points, dtype=torch.float32)
 
     def noise(self, n: int) -> torch.Tensor:
-        """n noise vectors, (n, noise_dim)."""
-        return torch.randn(n, self.config.noise_dim, generator=self.noise_rng)
+        """n noise vectors for training, (n, z_dim)."""
+        return torch.randn(n, self.config.z_dim, generator=self.noise_rng)
 
     def d_update(self) -> dict[str, float]:
         """One critic update; clipping (WGAN) comes after the optimiser step."""
@@ -142,7 +149,11 @@ class MLPGAN:
             fake = self.G(self.noise(len(real)))  # (B, 2), a constant for D
         real_scores, fake_scores = self.D(real), self.D(fake)  # (B,) each
         loss = d_loss(c.loss, real_scores, fake_scores)
-        figures = {"wasserstein": (real_scores.mean() - fake_scores.mean()).item()}
+        figures = {
+            "d_real": self._score(real_scores),
+            "d_fake": self._score(fake_scores),
+            "wasserstein": (real_scores.mean() - fake_scores.mean()).item(),
+        }
         if c.gp_weight > 0:
             penalty = gradient_penalty(self.D, real, fake, generator=self.noise_rng)
             loss = loss + c.gp_weight * penalty
@@ -157,9 +168,10 @@ class MLPGAN:
 
     def g_update(self) -> float:
         """One G update through the critic, whose weights get no gradient."""
+        c = self.config
         self.D.requires_grad_(False)
         try:
-            loss = g_loss(self.config.loss, self.D(self.G(self.noise(256))))
+            loss = g_loss(c.loss, self.D(self.G(self.noise(c.batch_size))))
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
         finally:
@@ -167,30 +179,44 @@ class MLPGAN:
         self.opt_g.step()
         return loss.item()
 
+    def _score(self, scores: torch.Tensor) -> float:
+        """D(x) as a probability for BCE losses, else the critic's mean score."""
+        scores = scores.detach()
+        if self.config.loss == "wasserstein":
+            return scores.mean().item()
+        return torch.sigmoid(scores).mean().item()
+
+    def train_step(self) -> None:
+        """d_steps critic updates, then g_steps G updates; one history entry."""
+        c = self.config
+        for _ in range(c.d_steps):
+            figures = self.d_update()
+        for _ in range(c.g_steps):
+            figures["loss_g"] = self.g_update()
+        for name, values in self.history.items():
+            values.append(figures.get(name, float("nan")))
+        self.step += 1
+
     def fit(self, steps: int) -> MLPGAN:
-        """Train `steps` more steps (d_steps critic updates, then one G update)."""
+        """Train `steps` more steps on one thread (faster for these small nets)."""
         if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-            raise ValueError(f"steps must be a whole number of at least 1: {steps!r}.")
+            raise UsageError(f"steps must be a whole number of at least 1: {steps!r}.")
         with one_thread():
             for _ in range(int(steps)):
-                for _ in range(self.config.d_steps):
-                    figures = self.d_update()
-                figures["loss_g"] = self.g_update()
-                for name, values in self.history.items():
-                    values.append(figures.get(name, float("nan")))
-                self.steps_done += 1
+                self.train_step()
         return self
 
     @torch.no_grad()
     def sample(self, n: int = 1000, seed: int | None = None) -> np.ndarray:
-        """n generated points (n, 2); fixed noise when seed is None and n <= 1000."""
-        if seed is None and n <= len(self.fixed_noise):
-            z = self.fixed_noise[:n]
-        else:
-            z = torch.randn(
-                n, self.config.noise_dim, generator=torch.Generator().manual_seed(seed)
-            )
-        return self.G(z).double().numpy()
+        """n generated points (n, 2); sampling does not disturb training."""
+        rng = self._sample_rng if seed is None else np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.config.z_dim), dtype=np.float32)
+        return self.G(torch.from_numpy(z)).double().numpy()
+
+    @torch.no_grad()
+    def fixed_samples(self) -> np.ndarray:
+        """G(fixed_noise), (1000, 2): the same noise every time, to follow progress."""
+        return self.G(self.fixed_noise).double().numpy()
 
     @torch.no_grad()
     def critic_grid(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -209,18 +235,18 @@ class MLPGAN:
         c = self.config
         return (
             f"MLPGAN({c.kind!r}, {self.dataset.name!r}, hidden={c.hidden}, "
-            f"{self.steps_done} steps done)"
+            f"{self.step} steps done)"
         )
 
 
 def mlp_gan(kind: str = "wgan-gp", dataset: str | ToyDataset = "ring8", **options):
     """An MLPGAN with `kind`'s recipe; options override any MLPGANConfig field."""
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}: use one of {list(KINDS)}.")
+        raise UsageError(f"unknown kind {kind!r}: use one of {list(KINDS)}.")
     known = {f.name for f in fields(MLPGANConfig)} - {"kind", "dataset"}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise TypeError(
+        raise UsageTypeError(
             f"MLPGANConfig has no setting {unknown[0]!r}; choose from {sorted(known)}."
         )
     settings = {**TOY_PRESETS[kind], **options}

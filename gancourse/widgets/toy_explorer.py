@@ -89,8 +89,8 @@ class ToyGANExplorer:
         for control in (self.dataset, self.loss, self.pack):
             control.observe(self._on_rebuild, names="value")
         self.play.observe(self._on_tick, names="value")
-        self.step_d_button.on_click(lambda _: self._step(self.gan.step_d))
-        self.step_g_button.on_click(lambda _: self._step(self.gan.step_g))
+        self.step_d_button.on_click(lambda _: self._step(self.gan.d_update))
+        self.step_g_button.on_click(lambda _: self._step(self.gan.g_update))
         self.reset_button.on_click(lambda _: self._on_rebuild(None))
 
     def _on_setting(self, change) -> None:
@@ -98,7 +98,7 @@ class ToyGANExplorer:
         self.gan.lr_d, self.gan.lr_g = self.lr_d.value, self.lr_g.value
         self.gan.d_steps, self.gan.g_steps = self.d_steps.value, self.g_steps.value
         if not self.play.playing:
-            self.gan.train(self.burst_steps)
+            self.gan.fit(self.burst_steps)
         self.redraw()
 
     def _on_rebuild(self, change) -> None:
@@ -108,7 +108,7 @@ class ToyGANExplorer:
 
     def _on_tick(self, change) -> None:
         """The play widget ticked: train a few steps and redraw."""
-        self.gan.train(self.steps_per_tick)
+        self.gan.fit(self.steps_per_tick)
         self.redraw()
 
     def _step(self, update) -> None:
@@ -129,9 +129,9 @@ class ToyGANExplorer:
         """Refresh the plot and the readout."""
         s = self.summary()
         self.readout.value = (
-            f"<b>step {self.gan.steps_done}</b> (D updates {self.gan.d_updates}, "
-            f"G updates {self.gan.g_updates}) &nbsp; D loss {s['d_loss']:.3f} &nbsp; "
-            f"G loss {s['g_loss']:.3f} &nbsp; D(real) {s['d_real']:.2f} &nbsp; "
+            f"<b>step {self.gan.step}</b> (D updates {self.gan.d_updates}, "
+            f"G updates {self.gan.g_updates}) &nbsp; D loss {s['loss_d']:.3f} &nbsp; "
+            f"G loss {s['loss_g']:.3f} &nbsp; D(real) {s['d_real']:.2f} &nbsp; "
             f"D(fake) {s['d_fake']:.2f} &nbsp; modes covered "
             f"<b>{s['modes']}/{self.gan.dataset.num_modes}</b>, high quality "
             f"{100 * s['high_quality']:.0f}%"
