@@ -31,6 +31,10 @@ class DeviceError(GancourseError, RuntimeError):
     """The device asked for (cuda, mps) is not available on this machine."""
 
 
+class BusyError(GancourseError, RuntimeError):
+    """The thing asked for is in use: e.g. a trainer that is already training."""
+
+
 class CheckpointError(GancourseError, ValueError):
     """A checkpoint cannot be used: missing, corrupt, not ours, or for another model."""
 

@@ -597,7 +597,7 @@ def test_sample_label_out_of_range_or_unknown(saved, dcgan_run, tmp_path, capsys
     [
         (["--n", "0"], "--n must be at least 1"),
         (["--nrow", "0"], "--nrow must be at least 1"),
-        (["--out", "grid"], "give an image file name ending in .png"),
+        (["--out", "grid"], "give an image file name ending in .png, .jpg, .jpeg"),
         (["--device", "gpu"], "unknown --device 'gpu'"),
     ],
 )
@@ -605,6 +605,13 @@ def test_bad_sample_settings(dcgan_run, tmp_path, capsys, extra, expected):
     argv = ["sample", dcgan_run / "checkpoint.pt", "--out", tmp_path / "g.png", *extra]
     assert expected in refused(capsys, *argv)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sample_writes_the_jpeg_its_message_allows(dcgan_run, tmp_path, capsys):
+    out = tmp_path / "grid.jpg"
+    code, stdout, _ = run(capsys, "sample", dcgan_run / "checkpoint.pt", "--out", out)
+    assert code == 0 and f"wrote {out}" in stdout
+    assert Image.open(out).format == "JPEG"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -9,6 +9,7 @@ import torch
 import gancourse.training.trainer as trainer_module
 from gancourse.data import load_dataset
 from gancourse.data.base import ImageDataset
+from gancourse.errors import UsageError
 from gancourse.models import (
     Discriminator,
     DiscriminatorConfig,
@@ -21,12 +22,13 @@ from gancourse.training import (
     CancelFit,
     CollapseMonitor,
     EpochGrid,
+    Event,
     GANTrainer,
     SampleGrid,
     TrainConfig,
     preset,
 )
-from gancourse.training.callbacks import EVENTS
+from gancourse.training.events import as_event
 
 TINY = {"g": {"width": 8}, "d": {"width": 8}}
 BASE_KEYS = {"loss_d", "loss_g", "d_real", "d_fake", "step"}
@@ -113,7 +115,7 @@ class At(Callback):
     """Calls `action(trainer)` at `event` when trainer.step == `step`."""
 
     def __init__(self, event, step, action):
-        self.event, self.step, self.action = event, step, action
+        self.event, self.step, self.action = as_event(event), step, action
 
     def __call__(self, event, trainer):
         if event == self.event and trainer.step == self.step:
@@ -165,7 +167,7 @@ def test_wgan_clips_the_critic_after_its_optimiser_step(mnist):
     )
 
     class Watch(Callback):
-        def after_d_step(self, trainer):
+        def after_d_update(self, trainer):
             after_update.append(max_abs(trainer.D))
 
     trainer.add_callback(Watch())
@@ -225,7 +227,7 @@ def test_g_update_restores_requires_grad_when_it_fails(mnist, monkeypatch):
 # ---------------------------------------------------------------- callbacks
 
 
-def test_events_fire_in_the_documented_order(mnist):
+def test_events_fire_in_order_with_d_and_g_steps_repeated(mnist):
     recorder = Recorder()
     # 32 images in batches of 16: two D updates use up one epoch
     trainer = make(indexed(mnist, 32), callbacks=[recorder], d_steps=2, g_steps=1)
@@ -233,18 +235,18 @@ def test_events_fire_in_the_documented_order(mnist):
     assert recorder.events == [
         "before_fit",
         "before_step",
-        "before_d_update",
-        "after_d_step",
-        "before_d_update",
-        "after_d_step",
-        "before_g_update",
-        "after_g_step",
+        "after_d_backward",
+        "after_d_update",
+        "after_d_backward",
+        "after_d_update",
+        "after_g_backward",
+        "after_g_update",
         "after_step",
         "after_epoch",
         "after_fit",
     ]
-    first_seen = list(dict.fromkeys(recorder.events))
-    assert first_seen == list(EVENTS)
+    assert all(isinstance(event, Event) for event in recorder.events)
+    assert list(dict.fromkeys(recorder.events)) == list(Event)
 
 
 def test_cancel_fit_stops_cleanly_and_after_fit_still_runs(mnist):
@@ -361,11 +363,12 @@ def test_epoch_grid_draws_once_per_epoch(mnist):
         ("dcgan", {"optimizer": "sgd"}, "unknown optimizer 'sgd'"),
         ("dcgan", {"clip": 0}, "clip must be above 0"),
         ("dcgan", {"gp_weight": -1}, "gp_weight must be 0 or more"),
+        ("dcgan", {"amp": "yes"}, r"amp must be True \(bf16 autocast\), False or None"),
         ("began", {}, "unknown GAN kind 'began'"),
     ],
 )
 def test_bad_settings_raise_one_clear_error(mnist, kind, settings, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(UsageError, match=message):
         make(mnist, kind, **settings)
 
 
@@ -409,7 +412,7 @@ def test_bad_data_or_config_fails_before_touching_the_models(mnist, case, messag
         else:
             config = TrainConfig(batch_size=5000)
     g_before, d_before = weights(G), weights(D)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(UsageError, match=message):
         GANTrainer(G, D, data, config, device="cpu", progress=False)
     assert same_tensors(weights(G), g_before)
     assert same_tensors(weights(D), d_before)
@@ -430,7 +433,7 @@ def test_bad_fit_arguments_raise_before_training(mnist, arguments, message):
     recorder = Recorder()
     trainer = make(mnist, callbacks=[recorder])
     before = snapshot(trainer)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(UsageError, match=message):
         trainer.fit(**arguments)
     assert recorder.events == [] and trainer.step == 0
     after = snapshot(trainer)
@@ -464,7 +467,7 @@ def test_learning_rates_change_the_optimisers_mid_run(mnist):
 )
 def test_a_bad_learning_rate_is_refused_and_the_old_one_kept(mnist, value):
     trainer = make(mnist)
-    with pytest.raises(ValueError, match="lr_d must be a number above 0"):
+    with pytest.raises(UsageError, match="lr_d must be a number above 0"):
         trainer.lr_d = value
     assert trainer.lr_d == trainer.config.lr_d == 2e-4
 
@@ -472,7 +475,7 @@ def test_a_bad_learning_rate_is_refused_and_the_old_one_kept(mnist, value):
 @pytest.mark.parametrize("value", [0, -2, 1.5, True, "2", None, float("nan")])
 def test_a_bad_step_count_is_refused_and_the_old_one_kept(mnist, value):
     trainer = make(mnist, g_steps=2)
-    with pytest.raises(ValueError, match="g_steps must be a whole number"):
+    with pytest.raises(UsageError, match="g_steps must be a whole number"):
         trainer.g_steps = value
     assert trainer.g_steps == trainer.config.g_steps == 2
 
@@ -501,10 +504,10 @@ class Snapshots(Callback):
     def __init__(self):
         self.last = None
 
-    def after_d_step(self, trainer):
+    def after_d_update(self, trainer):
         self.last = snapshot(trainer)
 
-    after_g_step = after_d_step
+    after_g_update = after_d_update
 
 
 def assert_state_is(trainer, expected):
@@ -669,3 +672,40 @@ def test_presets_follow_the_papers():
     assert acgan.generator.embed_dim == 100 and acgan.train.lr_d == 1.5e-4
     assert acgan.discriminator.num_classes == 10
     assert preset("dcgan", num_classes=10).generator.num_classes == 0
+
+
+# ---------------------------------------------------------------- mixed precision
+
+
+@pytest.mark.parametrize(
+    ("kind", "amp", "dtype"),
+    [
+        ("dcgan", None, torch.float32),  # the default on a CPU: float32
+        ("dcgan", False, torch.float32),
+        ("dcgan", True, torch.bfloat16),
+        ("wgan-gp", True, torch.bfloat16),  # the penalty's double backward too
+    ],
+)
+def test_amp_on_a_cpu_is_off_by_default_and_bf16_when_asked(mnist, kind, amp, dtype):
+    trainer = make(mnist, kind, amp=amp, d_steps=1)
+    assert trainer.amp is (amp is True)
+    dtypes = set()
+    first_conv = next(
+        m for m in trainer.G.modules() if isinstance(m, torch.nn.ConvTranspose2d)
+    )
+    first_conv.register_forward_hook(lambda module, args, out: dtypes.add(out.dtype))
+    trainer.fit(steps=2)
+    assert dtypes == {dtype}
+    assert all(p.dtype == torch.float32 for p in trainer.G.parameters())
+    assert all(p.dtype == torch.float32 for p in trainer.D.parameters())
+    assert all(math.isfinite(v) for v in trainer.history["loss_d"])
+    assert all(math.isfinite(v) for v in trainer.history["loss_g"])
+    assert trainer.generate(4).dtype == torch.float32
+
+
+def test_amp_is_refused_on_a_device_without_bf16_autocast(mnist, monkeypatch):
+    monkeypatch.setattr(
+        trainer_module, "get_device", lambda name=None: torch.device("mps")
+    )
+    with pytest.raises(UsageError, match="amp=True .* not on mps"):
+        make(mnist, amp=True)

@@ -176,6 +176,17 @@ def test_checkpoints_callback_saves_during_and_after_fit(small, tmp_path):
     assert_same_run(resumed, trainer)
 
 
+def test_resume_and_fine_tune_build_the_class_they_are_called_on(small, tmp_path):
+    class Mine(GANTrainer):
+        """A trainer subclass, as a student might write."""
+
+    path = make(small).fit(steps=1).save(tmp_path / "checkpoint.pt")
+    resumed = Mine.resume(path, small, device="cpu", progress=False)
+    tuned = Mine.fine_tune(path, small, device="cpu", progress=False, lr_g=1e-3)
+    assert type(resumed) is Mine and resumed.step == 1
+    assert type(tuned) is Mine and tuned.step == 0 and tuned.lr_g == 1e-3
+
+
 def test_resume_with_other_data_is_refused(small, mnist, tmp_path):
     path = make(small).save(tmp_path / "checkpoint.pt")
     with pytest.raises(CheckpointError, match="resume with the same data"):

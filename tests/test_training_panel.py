@@ -10,7 +10,9 @@ pytest.importorskip("ipywidgets")
 
 from gancourse import runtime  # noqa: E402
 from gancourse.data import load_dataset  # noqa: E402
+from gancourse.errors import UsageError, UsageTypeError  # noqa: E402
 from gancourse.training import Callback, GANTrainer  # noqa: E402
+from gancourse.training.events import as_event  # noqa: E402
 from gancourse.widgets import TrainingPanel, training_panel  # noqa: E402
 from gancourse.widgets.training_panel import lr_exponents  # noqa: E402
 
@@ -49,7 +51,7 @@ class At(Callback):
     order = 200  # after the panel's callback
 
     def __init__(self, event: str, step: int, action):
-        self.event, self.step, self.action = event, step, action
+        self.event, self.step, self.action = as_event(event), step, action
 
     def __call__(self, event, trainer):
         if event == self.event and trainer.step + (event != "after_step") == self.step:
@@ -74,10 +76,10 @@ class Recorder(Callback):
         self.start = (self.d_count, self.g_count)
         self.lr_d, self.lr_g = set(), set()
 
-    def before_d_update(self, trainer):  # just before opt_d.step()
+    def after_d_backward(self, trainer):  # just before opt_d.step()
         self.lr_d.add(trainer.opt_d.param_groups[0]["lr"])
 
-    def before_g_update(self, trainer):
+    def after_g_backward(self, trainer):  # just before opt_g.step()
         self.lr_g.add(trainer.opt_g.param_groups[0]["lr"])
 
     def after_step(self, trainer):
@@ -191,7 +193,7 @@ def test_slider_moves_in_a_step_act_from_the_next_step(trainer, headless):
         panel.d_steps.value, panel.g_steps.value = 3, 2
 
     recorder = Recorder(trainer)
-    trainer.add_callback(At("after_d_step", 3, move_sliders))  # inside step 3
+    trainer.add_callback(At("after_d_update", 3, move_sliders))  # inside step 3
     trainer.add_callback(recorder)
     panel.start()
     counts = [(row["d_updates"], row["g_updates"]) for row in recorder.rows]
@@ -275,10 +277,10 @@ def test_an_error_in_a_background_run_is_shown_and_raised_by_wait(trainer, backg
 
 
 def test_bad_input_is_one_clear_error_before_any_training(trainer, headless):
-    with pytest.raises(TypeError, match="GANTrainer.from_preset"):
+    with pytest.raises(UsageTypeError, match="GANTrainer.from_preset"):
         training_panel(object(), steps=5)
-    with pytest.raises(ValueError, match="steps must be a whole number"):
+    with pytest.raises(UsageError, match="steps must be a whole number"):
         training_panel(trainer, steps=0)
-    with pytest.raises(ValueError, match="every must be a whole number"):
+    with pytest.raises(UsageError, match="every must be a whole number"):
         training_panel(trainer, steps=5, every=0)
     assert trainer.step == 0

@@ -234,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
     seconds = time.perf_counter() - started
-    _write_history(trainer.history, out / HISTORY)
+    write_history(trainer.history, out / HISTORY)
     print(_summary(args, trainer, callbacks[1], start_step, seconds))
     if trainer.stop_reason is not None:  # NonFiniteGuard printed why
         print(
@@ -552,13 +552,15 @@ def _write_config(args, trainer: GANTrainer, dataset, saved_config: dict) -> Non
     write_text_atomic(args.out / CONFIG, json.dumps(config, indent=2) + "\n")
 
 
-def _write_history(history: dict[str, list[float]], path: Path) -> None:
+def write_history(history: dict[str, list[float]], path: Path) -> None:
     """history.csv: one row per step, one column per recorded figure."""
     steps = history.get("step", [])
+    recorded = {n for n in history if n.endswith("_step")}  # trainer.record()'s
+    recorded |= {n.removesuffix("_step") for n in recorded}
     names = ["step"] + [
         name
         for name, values in history.items()
-        if name != "step" and len(values) == len(steps)
+        if name != "step" and name not in recorded and len(values) == len(steps)
     ]
     with open(path, "w", newline="") as file:
         writer = csv.writer(file)

@@ -1,4 +1,4 @@
-"""Training PyTorch GANs: GANTrainer, its callbacks, configs and checkpoints."""
+"""Training PyTorch GANs: GANTrainer, its events and callbacks, configs, checkpoints."""
 
 from gancourse.training.callbacks import (
     Callback,
@@ -6,15 +6,19 @@ from gancourse.training.callbacks import (
     Checkpoints,
     CollapseMonitor,
     EpochGrid,
-    History,
     LivePlot,
     NonFiniteGuard,
     NonFiniteLossError,
     SampleGrid,
 )
-from gancourse.training.checkpoint import CheckpointError, load_checkpoint
+from gancourse.training.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    models_from_state,
+)
 from gancourse.training.config import KINDS, GANSetup, TrainConfig, preset
-from gancourse.training.trainer import GANTrainer, models_from_state
+from gancourse.training.events import Event
+from gancourse.training.trainer import GANTrainer
 
 __all__ = [
     "KINDS",
@@ -24,9 +28,9 @@ __all__ = [
     "Checkpoints",
     "CollapseMonitor",
     "EpochGrid",
+    "Event",
     "GANSetup",
     "GANTrainer",
-    "History",
     "LivePlot",
     "NonFiniteGuard",
     "NonFiniteLossError",

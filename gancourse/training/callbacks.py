@@ -1,35 +1,27 @@
 """Callbacks: small objects the trainer calls at named events, passing itself.
 
-Events, in order: before_fit, before_step, before_d_update, after_d_step,
-before_g_update, after_g_step, after_step, after_epoch, after_fit.
-Raise CancelFit from any of them to stop training cleanly.
+The events and their order are `Event` (gancourse/training/events.py). A
+callback handles one by defining a method of that name; a method that looks like
+an event (before_*, after_*) but is not one is refused when its class is defined.
+A callback that measures something calls `trainer.record(name, value)`.
+Raise CancelFit from any event to stop training cleanly.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
 from torchvision.utils import make_grid, save_image
 
+from gancourse.errors import UsageError
+from gancourse.training.events import Event, looks_like_event, unknown_event
+
 if TYPE_CHECKING:
     from gancourse.training.trainer import GANTrainer
-
-EVENTS = (
-    "before_fit",
-    "before_step",
-    "before_d_update",
-    "after_d_step",
-    "before_g_update",
-    "after_g_step",
-    "after_step",
-    "after_epoch",
-    "after_fit",
-)
 
 
 class CancelFit(Exception):  # noqa: N818 (fastai's name)
@@ -41,30 +33,29 @@ class NonFiniteLossError(CancelFit):
 
 
 class Callback:
-    """Base class: override the events you need; each gets the trainer."""
+    """Base class: a method per event you handle (see Event), called with the trainer.
+
+    Other methods are free, but a name starting with before_ or after_ must be
+    an event: `after_stpe` is an error when the class is defined, not a handler
+    that silently never runs.
+    """
 
     order = 0  # lower runs first
 
-    def __call__(self, event: str, trainer: GANTrainer) -> None:
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in vars(cls):
+            if looks_like_event(name) and name not in Event.__members__:
+                raise UsageError(
+                    f"{cls.__name__}.{name}: {unknown_event(name)} A callback "
+                    "method named before_* or after_* must be one of them; give a "
+                    f"helper another name (e.g. _{name})."
+                )
+
+    def __call__(self, event: Event, trainer: GANTrainer) -> None:
         method = getattr(self, event, None)
         if method is not None:
             method(trainer)
-
-
-class History(Callback):
-    """Records the step's figures (losses, D(x), D(G(z)), ...) into lists by name."""
-
-    order = -10
-
-    def __init__(self):
-        self.values: dict[str, list[float]] = defaultdict(list)
-
-    def after_step(self, trainer: GANTrainer) -> None:
-        names = list(trainer.step_figures)
-        figures = torch.stack([trainer.step_figures[n].float() for n in names]).tolist()
-        for name, value in zip(names, figures, strict=True):
-            self.values[name].append(value)
-        self.values["step"].append(trainer.step)
 
 
 class NonFiniteGuard(Callback):
@@ -88,10 +79,10 @@ class NonFiniteGuard(Callback):
     def before_step(self, trainer: GANTrainer) -> None:
         self._keep_buffers(trainer)
 
-    def after_d_step(self, trainer: GANTrainer) -> None:
+    def after_d_update(self, trainer: GANTrainer) -> None:
         self._keep_buffers(trainer)
 
-    def after_g_step(self, trainer: GANTrainer) -> None:
+    def after_g_update(self, trainer: GANTrainer) -> None:
         self._keep_buffers(trainer)
 
     def _check(self, trainer: GANTrainer, name: str) -> None:
@@ -108,10 +99,10 @@ class NonFiniteGuard(Callback):
                 "learning rates (or use WGAN-GP or spectral norm) and train again."
             )
 
-    def before_d_update(self, trainer: GANTrainer) -> None:
+    def after_d_backward(self, trainer: GANTrainer) -> None:
         self._check(trainer, "discriminator")
 
-    def before_g_update(self, trainer: GANTrainer) -> None:
+    def after_g_backward(self, trainer: GANTrainer) -> None:
         self._check(trainer, "generator")
 
 
@@ -158,7 +149,7 @@ class EpochGrid(SampleGrid):
 class Checkpoints(Callback):
     """Writes `folder/checkpoint.pt` every `every` steps and when fit ends."""
 
-    order = 10  # after History, so the saved history includes this step
+    order = 10  # after order-0 callbacks, so what they record at this step is saved
 
     def __init__(self, folder: str | Path, every: int = 500):
         self.folder, self.every = Path(folder), every
@@ -179,7 +170,8 @@ class CollapseMonitor(Callback):
     """Warns when G's samples are far less varied than real images (mode collapse).
 
     Diversity is the mean pairwise distance between fixed-noise samples divided
-    by the same for real images; it is recorded as history["diversity"].
+    by the same for real images; it is recorded as history["diversity"], with
+    its steps in history["diversity_step"].
     """
 
     def __init__(self, every: int = 100, threshold: float = 0.5, n: int = 64):
@@ -203,8 +195,7 @@ class CollapseMonitor(Callback):
             index = torch.randperm(len(trainer.images), generator=rng)[: self.n]
             self.real_spread = self.spread(trainer.images[index.to(trainer.device)])
         diversity = self.spread(trainer.fixed_samples()[: self.n]) / self.real_spread
-        trainer.history_callback.values["diversity"].append(diversity)
-        trainer.history_callback.values["diversity_step"].append(trainer.step)
+        trainer.record("diversity", diversity)
         if diversity < self.threshold:
             message = (
                 f"possible mode collapse at step {trainer.step}: samples are "

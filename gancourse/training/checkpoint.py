@@ -1,15 +1,33 @@
-"""Checkpoint files: written atomically, read back with clear errors."""
+"""Checkpoints of a GANTrainer: what they hold, saving, resuming and fine-tuning.
+
+A checkpoint holds everything an exact resume needs (weights, optimisers, every
+random state, the position in the data, the history) and a record of the data;
+files are written atomically and read back with one clear CheckpointError.
+GANTrainer.save, .resume and .fine_tune call the functions here.
+"""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from gancourse.errors import CheckpointError
 from gancourse.files import write_atomic
+from gancourse.models import (
+    Discriminator,
+    DiscriminatorConfig,
+    Generator,
+    GeneratorConfig,
+)
+from gancourse.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    from gancourse.data import ImageDataset
+    from gancourse.training.trainer import GANTrainer
 
 FORMAT = "gancourse-gan-checkpoint"
 VERSION = 1
@@ -74,3 +92,121 @@ def set_rng_states(states: dict, noise: torch.Generator) -> None:
     random.setstate((version, tuple(internal), gauss))
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def data_record(dataset: ImageDataset) -> dict:
+    """What a checkpoint remembers of its data, to refuse resuming on other data."""
+    return {
+        "name": dataset.name,
+        "classes": list(dataset.classes),
+        "image_shape": list(dataset.image_shape),
+        "size": len(dataset),
+        "flip": bool(dataset.flip),
+    }
+
+
+def trainer_state(trainer: GANTrainer) -> dict:
+    """Everything needed to resume exactly: weights, optimisers, RNGs, position."""
+    return {
+        "kind": trainer.config.kind,
+        "generator_config": trainer.G.config.to_dict(),
+        "discriminator_config": trainer.D.config.to_dict(),
+        "train_config": trainer.config.to_dict(),
+        "generator": trainer.G.state_dict(),
+        "discriminator": trainer.D.state_dict(),
+        "opt_g": trainer.opt_g.state_dict(),
+        "opt_d": trainer.opt_d.state_dict(),
+        "rng": rng_states(trainer.noise_rng),
+        "position": {"epoch": trainer.epoch, "batch": trainer.batch_in_epoch},
+        "step": trainer.step,
+        "history": {name: list(values) for name, values in trainer.history.items()},
+        "dataset": data_record(trainer.dataset),
+    }
+
+
+def save_trainer(trainer: GANTrainer, path: str | Path) -> Path:
+    """Write the trainer's checkpoint atomically; return its path."""
+    return save_atomic(trainer_state(trainer), path)
+
+
+def models_from_state(state: dict, path: str | Path = "checkpoint"):
+    """Rebuild G and D from a checkpoint's configs and load their weights."""
+    try:
+        G = Generator(GeneratorConfig.from_dict(state["generator_config"]))
+        D = Discriminator(DiscriminatorConfig.from_dict(state["discriminator_config"]))
+        G.load_state_dict(state["generator"])
+        D.load_state_dict(state["discriminator"])
+    except (KeyError, RuntimeError, ValueError) as error:
+        raise CheckpointError(
+            f"{path} does not hold a model this version can build ({error}); "
+            "train it again with `python -m gancourse train`."
+        ) from None
+    return G, D
+
+
+def _check_resumable(state: dict, path: str | Path, dataset: ImageDataset) -> None:
+    """A checkpoint resumes exactly only with its optimiser state and its data."""
+    if state.get("weights_only"):
+        raise CheckpointError(
+            f"{path} holds weights only (a shipped or exported model, without "
+            "optimiser or random state), so it cannot be resumed exactly; start "
+            "from its weights with GANTrainer.fine_tune instead."
+        )
+    saved = state.get("dataset")
+    if not isinstance(saved, dict):
+        raise CheckpointError(
+            f"{path} has no record of its training data, so it cannot be resumed "
+            "exactly; start from its weights with GANTrainer.fine_tune instead."
+        )
+    now = data_record(dataset)
+    if any(saved.get(key) != value for key, value in now.items()):
+        raise CheckpointError(
+            f"{path} was trained on {saved['name']!r} (classes {saved['classes']}, "
+            f"{saved['size']} images of {saved['image_shape']}) but the data given "
+            f"is {now['name']!r} (classes {now['classes']}, {now['size']} images "
+            f"of {now['image_shape']}, flip {saved.get('flip')} vs {now['flip']}): "
+            "resume with the same data, or fine-tune."
+        )
+
+
+def resume_trainer(
+    cls: type[GANTrainer], path: str | Path, dataset: ImageDataset, **options
+) -> GANTrainer:
+    """A `cls` trainer that continues the run saved at `path`, exactly.
+
+    `options` (device, callbacks, progress) go to the trainer.
+    """
+    state = load_checkpoint(path)
+    _check_resumable(state, path, dataset)
+    G, D = models_from_state(state, path)
+    config = TrainConfig.from_dict(state["train_config"])
+    trainer = cls(G, D, dataset, config, **options)
+    trainer.opt_g.load_state_dict(state["opt_g"])
+    trainer.opt_d.load_state_dict(state["opt_d"])
+    try:
+        set_rng_states(state["rng"], trainer.noise_rng)
+    except RuntimeError:
+        raise CheckpointError(
+            f"{path} was saved on another kind of device, so its random state "
+            f"does not fit {trainer.device}: resume it on the device it was "
+            "trained on, or start from its weights with GANTrainer.fine_tune."
+        ) from None
+    trainer.epoch = state["position"]["epoch"]
+    trainer.batch_in_epoch = state["position"]["batch"]
+    trainer.step = state["step"]
+    trainer.history.update({k: list(v) for k, v in state["history"].items()})
+    return trainer
+
+
+def fine_tune_trainer(
+    cls: type[GANTrainer], path: str | Path, dataset: ImageDataset, train, **options
+) -> GANTrainer:
+    """A `cls` trainer from a checkpoint's weights on `dataset`, fresh optimisers.
+
+    `train` overrides the saved TrainConfig fields; `options` (device,
+    callbacks, progress) go to the trainer.
+    """
+    state = load_checkpoint(path)
+    G, D = models_from_state(state, path)
+    config = TrainConfig.from_dict(state["train_config"]).update(train)
+    return cls(G, D, dataset, config, **options)

@@ -6,6 +6,7 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
+from gancourse.errors import UsageError
 from gancourse.losses import LOSSES
 from gancourse.models import DiscriminatorConfig, GeneratorConfig
 from gancourse.models.config import SavedConfig
@@ -32,20 +33,21 @@ class TrainConfig(SavedConfig):
     aux_weight: float = 1.0  # ACGAN: weight of the class loss
     seed: int = 0
     n_fixed: int = 64  # fixed noise vectors for sample grids
-    amp: bool | None = None  # bf16 autocast; None: on for CUDA, off elsewhere
+    # bf16 autocast on CUDA or a CPU (not MPS); None: on with CUDA, off elsewhere
+    amp: bool | None = None
 
     def check(self) -> TrainConfig:
         """Raise one clear error for a setting that cannot work; return self."""
         if self.kind not in KINDS:
-            raise ValueError(
+            raise UsageError(
                 f"unknown GAN kind {self.kind!r}; choose one of {list(KINDS)}."
             )
         if self.loss not in LOSSES:
-            raise ValueError(
+            raise UsageError(
                 f"unknown loss {self.loss!r}; choose one of {list(LOSSES)}."
             )
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
+            raise UsageError(
                 f"unknown optimizer {self.optimizer!r}; choose one of "
                 f"{list(OPTIMIZERS)}."
             )
@@ -54,11 +56,16 @@ class TrainConfig(SavedConfig):
         for name in ("d_steps", "g_steps", "batch_size", "n_fixed"):
             check_count(name, getattr(self, name))
         if self.clip is not None and not self.clip > 0:
-            raise ValueError(
+            raise UsageError(
                 f"clip must be above 0 (e.g. 0.01) or None, got {self.clip}."
             )
         if not self.gp_weight >= 0:
-            raise ValueError(f"gp_weight must be 0 or more, got {self.gp_weight}.")
+            raise UsageError(f"gp_weight must be 0 or more, got {self.gp_weight}.")
+        if self.amp is not None and not isinstance(self.amp, bool):
+            raise UsageError(
+                f"amp must be True (bf16 autocast), False or None (bf16 with CUDA "
+                f"only), got {self.amp!r}."
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -80,13 +87,13 @@ def _is_number(value: object) -> bool:
 def check_lr(name: str, value: float) -> None:
     """A learning rate must be a finite number above 0."""
     if not _is_number(value) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a number above 0 (e.g. 2e-4), got {value!r}.")
+        raise UsageError(f"{name} must be a number above 0 (e.g. 2e-4), got {value!r}.")
 
 
 def check_count(name: str, value: int) -> None:
     """Step counts and batch sizes are whole numbers of at least 1."""
     if not _is_number(value) or not value >= 1 or not float(value).is_integer():
-        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+        raise UsageError(f"{name} must be a whole number of at least 1, got {value!r}.")
 
 
 @dataclass
@@ -103,7 +110,7 @@ def preset(
 ) -> GANSetup:
     """The course's settings for one GAN kind (from the papers and reports 000-003)."""
     if kind not in KINDS:
-        raise ValueError(f"unknown GAN kind {kind!r}; choose one of {list(KINDS)}.")
+        raise UsageError(f"unknown GAN kind {kind!r}; choose one of {list(KINDS)}.")
     conditioning = {"cgan": "cgan", "acgan": "acgan"}.get(kind, "none")
     classes = num_classes if conditioning != "none" else 0
     g = GeneratorConfig(

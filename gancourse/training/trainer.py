@@ -10,6 +10,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gancourse.data import ImageDataset
+from gancourse.errors import BusyError, UsageError, UsageTypeError
 from gancourse.losses import (
     auxiliary_loss,
     clip_weights,
@@ -17,28 +18,17 @@ from gancourse.losses import (
     g_loss,
     gradient_penalty,
 )
-from gancourse.models import (
-    Discriminator,
-    DiscriminatorConfig,
-    Generator,
-    GeneratorConfig,
-)
+from gancourse.models import Discriminator, Generator
 from gancourse.runtime import get_device, seed_everything
+from gancourse.training import checkpoint
 from gancourse.training.callbacks import (
     Callback,
     CancelFit,
-    History,
     NonFiniteGuard,
     NonFiniteLossError,
 )
-from gancourse.training.checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-    rng_states,
-    save_atomic,
-    set_rng_states,
-)
 from gancourse.training.config import TrainConfig, check_count, check_lr, preset
+from gancourse.training.events import Event, as_event
 
 
 class GANTrainer:
@@ -46,6 +36,12 @@ class GANTrainer:
 
     `lr_d`, `lr_g`, `d_steps` and `g_steps` can be changed while `fit` runs
     (the live panel does this); each takes effect at the next step.
+
+    `history` maps a figure's name to a list. The step's own figures (loss_d,
+    loss_g, d_real, d_fake; wasserstein, gp, class_acc where the GAN has them)
+    get one value per step, in line with history["step"]. A figure measured at
+    other steps is kept by `record(name, value)`: its values under `name`, the
+    steps they were measured at under `name + "_step"`.
     """
 
     def __init__(
@@ -62,9 +58,14 @@ class GANTrainer:
         self.config = (config or TrainConfig()).check()
         self.device = get_device(device if device is None else str(device))
         self._check_data(generator, discriminator, dataset)
-        seed_everything(self.config.seed)
         self.on_cuda = self.device.type == "cuda"
         self.amp = self.on_cuda if self.config.amp is None else self.config.amp
+        if self.amp and self.device.type not in ("cuda", "cpu"):
+            raise UsageError(
+                f"amp=True (bf16 autocast) runs on CUDA or a CPU, not on "
+                f"{self.device.type}: use amp=None or amp=False there."
+            )
+        seed_everything(self.config.seed)
         # channels-last convs are faster on CUDA and on CPUs (oneDNN); not on MPS
         self.memory_format = (
             torch.channels_last
@@ -100,11 +101,8 @@ class GANTrainer:
         self._order_epoch: int | None = None
         self._epochs_ended = 0  # epochs whose last batch this step used
         self._last_fake = None  # (fake, labels) of the last D update, for the G step
-        self.history_callback = History()
-        self.callbacks = sorted(
-            [self.history_callback, NonFiniteGuard(), *callbacks],
-            key=lambda c: c.order,
-        )
+        self.history: dict[str, list[float]] = {}  # see the class docstring
+        self.callbacks = sorted([NonFiniteGuard(), *callbacks], key=lambda c: c.order)
         self.progress = progress
         self.stop_requested = False
         self.fitting = False  # True while fit runs (a live panel may run it)
@@ -153,28 +151,32 @@ class GANTrainer:
     def _check_data(self, G: Generator, D: Discriminator, dataset) -> None:
         """The dataset must fit the models: shape, labels, size."""
         if not isinstance(dataset, ImageDataset):
-            raise TypeError(
+            raise UsageTypeError(
                 f"GANTrainer trains on an image dataset, got {type(dataset).__name__}; "
                 "load one with gancourse.data.load_dataset('mnist-5k')."
             )
         g = G.config
         if dataset.image_shape != (g.channels, g.image_size, g.image_size):
-            raise ValueError(
+            raise UsageError(
                 f"dataset {dataset.name!r} has images of shape {dataset.image_shape} "
                 f"but the generator makes {(g.channels, g.image_size, g.image_size)}: "
                 "load the data with a matching image_size, or build the models for "
                 "the data's size and channels."
             )
         if (D.config.channels, D.config.image_size) != (g.channels, g.image_size):
-            raise ValueError("the generator and discriminator sizes differ.")
+            raise UsageError(
+                f"the generator makes {g.channels}-channel {g.image_size} px images "
+                f"but the discriminator takes {D.config.channels}-channel "
+                f"{D.config.image_size} px: build both for the same size."
+            )
         if g.conditioning != "none" and dataset.num_classes > g.num_classes:
-            raise ValueError(
+            raise UsageError(
                 f"dataset {dataset.name!r} has {dataset.num_classes} classes but the "
                 f"conditional model has {g.num_classes}: build it with "
                 f"num_classes={dataset.num_classes}."
             )
         if len(dataset) < self.config.batch_size:
-            raise ValueError(
+            raise UsageError(
                 f"dataset {dataset.name!r} has {len(dataset)} images, fewer than one "
                 f"batch of {self.config.batch_size}: lower batch_size."
             )
@@ -230,10 +232,32 @@ class GANTrainer:
         check_count("g_steps", value)
         self.config.g_steps = int(value)
 
-    @property
-    def history(self) -> dict[str, list[float]]:
-        """Figures by name, one value per step: loss_d, loss_g, d_real, d_fake, ..."""
-        return self.history_callback.values
+    def record(self, name: str, value: float) -> None:
+        """Keep a figure measured now: value in history[name], step in name_step.
+
+        For figures a callback measures at some steps (CollapseMonitor's
+        diversity); the step's own figures (loss_d, ...) are kept by the trainer.
+        """
+        steps = f"{name}_step"
+        per_step = name in self.step_figures or (
+            name in self.history and steps not in self.history
+        )
+        if name == "step" or name.endswith("_step") or per_step:
+            raise UsageError(
+                f"cannot record {name!r}: it is a name the trainer keeps itself "
+                "(the step, a per-step figure or a step list); choose another name."
+            )
+        self.history.setdefault(name, []).append(float(value))
+        self.history.setdefault(steps, []).append(self.step)
+
+    def _record_step(self) -> None:
+        """Append the step's figures (and the step) to history, one value each."""
+        names = list(self.step_figures)
+        # one stack and one copy to the CPU, not one device sync per figure
+        values = torch.stack([self.step_figures[n].float() for n in names]).tolist()
+        for name, value in zip(names, values, strict=True):
+            self.history.setdefault(name, []).append(value)
+        self.history.setdefault("step", []).append(self.step)
 
     @property
     def batches_per_epoch(self) -> int:
@@ -276,9 +300,9 @@ class GANTrainer:
         return z, labels
 
     def _autocast(self):
-        """bf16 autocast on CUDA when amp is on; nothing otherwise."""
-        if self.amp and self.on_cuda:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+        """bf16 autocast on the trainer's device when amp is on; nothing otherwise."""
+        if self.amp:
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     # ---- one training step ----------------------------------------------------
@@ -316,7 +340,7 @@ class GANTrainer:
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.current_loss = loss
-        self._event("before_d_update")
+        self._event(Event.after_d_backward)  # gradients set, weights not yet moved
         self.opt_d.step()
         if c.clip is not None:  # WGAN: clip after the step, never before
             clip_weights(self.D, c.clip)
@@ -328,7 +352,7 @@ class GANTrainer:
             self.step_figures["wasserstein"] = (
                 real_out[0].mean() - fake_out[0].mean()
             ).detach()
-        self._event("after_d_step")
+        self._event(Event.after_d_update)
 
     def g_update(self) -> None:
         """One update of G through a frozen D.
@@ -356,10 +380,10 @@ class GANTrainer:
         finally:
             self.D.requires_grad_(True)
         self.current_loss = loss
-        self._event("before_g_update")
+        self._event(Event.after_g_backward)  # gradients set, weights not yet moved
         self.opt_g.step()
         self.step_figures["loss_g"] = loss.detach()
-        self._event("after_g_step")
+        self._event(Event.after_g_update)
 
     @property
     def _d_takes_labels(self) -> bool:
@@ -379,19 +403,22 @@ class GANTrainer:
     def train_step(self) -> None:
         """d_steps D updates, then g_steps G updates."""
         self.step_figures = {}
-        self._event("before_step")
+        self._event(Event.before_step)
         for _ in range(self.config.d_steps):
             self.d_update()
         for _ in range(self.config.g_steps):
             self.g_update()
         self.step += 1
-        self._event("after_step")
+        self._record_step()
+        self._event(Event.after_step)
 
     # ---- the loop -------------------------------------------------------------
 
-    def _event(self, name: str) -> None:
+    def _event(self, event: Event) -> None:
+        """Call every callback at `event`; a name that is not an Event is refused."""
+        event = as_event(event)
         for callback in self.callbacks:
-            callback(name, self)
+            callback(event, self)
 
     def add_callback(self, callback: Callback) -> None:
         """Add a callback; it takes part from the next event on."""
@@ -409,7 +436,7 @@ class GANTrainer:
     def fit(self, steps: int | None = None, epochs: int | None = None) -> GANTrainer:
         """Train for `steps` more steps or `epochs` more passes over the data."""
         if (steps is None) == (epochs is None):
-            raise ValueError("give fit either steps=N or epochs=N (one of them).")
+            raise UsageError("give fit either steps=N or epochs=N (one of them).")
         if steps is not None:
             check_count("steps", steps)
         else:
@@ -424,7 +451,7 @@ class GANTrainer:
             return done < steps
 
         if self.fitting:
-            raise RuntimeError(
+            raise BusyError(
                 "this trainer is already training (a live panel may run it in the "
                 "background): stop the panel or call panel.wait() first."
             )
@@ -434,7 +461,7 @@ class GANTrainer:
         bar = tqdm(total=steps, disable=not self.progress, desc=self.config.kind)
         done = 0
         try:
-            self._event("before_fit")
+            self._event(Event.before_fit)
             while more():
                 if self.stop_requested:
                     raise CancelFit("stopped on request")
@@ -445,7 +472,7 @@ class GANTrainer:
                 if done % 10 == 0:
                     bar.set_postfix(self._postfix(), refresh=False)
                 for _ in range(self._epochs_ended):  # 2+ if d_steps > batches
-                    self._event("after_epoch")
+                    self._event(Event.after_epoch)
         except CancelFit as stop:
             self.stop_reason = str(stop)
             if isinstance(stop, NonFiniteLossError):
@@ -453,7 +480,7 @@ class GANTrainer:
         finally:
             bar.close()
             self.fitting = False
-        self._event("after_fit")
+        self._event(Event.after_fit)
         return self
 
     def _postfix(self) -> dict[str, str]:
@@ -490,35 +517,15 @@ class GANTrainer:
             self.G.train(was_training)
         return images.float().cpu().contiguous()
 
-    # ---- checkpoints ----------------------------------------------------------
+    # ---- checkpoints (gancourse/training/checkpoint.py) ------------------------
 
     def state(self) -> dict:
         """Everything needed to resume exactly: weights, optimisers, RNGs, position."""
-        return {
-            "kind": self.config.kind,
-            "generator_config": self.G.config.to_dict(),
-            "discriminator_config": self.D.config.to_dict(),
-            "train_config": self.config.to_dict(),
-            "generator": self.G.state_dict(),
-            "discriminator": self.D.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "rng": rng_states(self.noise_rng),
-            "position": {"epoch": self.epoch, "batch": self.batch_in_epoch},
-            "step": self.step,
-            "history": {name: list(values) for name, values in self.history.items()},
-            "dataset": {
-                "name": self.dataset.name,
-                "classes": list(self.dataset.classes),
-                "image_shape": list(self.dataset.image_shape),
-                "size": len(self.dataset),
-                "flip": bool(self.dataset.flip),
-            },
-        }
+        return checkpoint.trainer_state(self)
 
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint atomically (a killed process leaves the old one whole)."""
-        return save_atomic(self.state(), path)
+        return checkpoint.save_trainer(self, path)
 
     @classmethod
     def resume(
@@ -531,59 +538,9 @@ class GANTrainer:
         progress: bool = True,
     ) -> GANTrainer:
         """Continue a run from its checkpoint, exactly where it stopped."""
-        state = load_checkpoint(path)
-        if state.get("weights_only"):
-            raise CheckpointError(
-                f"{path} holds weights only (a shipped or exported model, without "
-                "optimiser or random state), so it cannot be resumed exactly; start "
-                "from its weights with GANTrainer.fine_tune instead."
-            )
-        saved = state.get("dataset")
-        if not isinstance(saved, dict):
-            raise CheckpointError(
-                f"{path} has no record of its training data, so it cannot be resumed "
-                "exactly; start from its weights with GANTrainer.fine_tune instead."
-            )
-        now = {
-            "name": dataset.name,
-            "classes": list(dataset.classes),
-            "image_shape": list(dataset.image_shape),
-            "size": len(dataset),
-            "flip": bool(dataset.flip),
-        }
-        if any(saved.get(key) != value for key, value in now.items()):
-            raise CheckpointError(
-                f"{path} was trained on {saved['name']!r} (classes {saved['classes']}, "
-                f"{saved['size']} images of {saved['image_shape']}) but the data given "
-                f"is {now['name']!r} (classes {now['classes']}, {now['size']} images "
-                f"of {now['image_shape']}, flip {saved.get('flip')} vs {now['flip']}): "
-                "resume with the same data, or fine-tune."
-            )
-        G, D = models_from_state(state, path)
-        trainer = cls(
-            G,
-            D,
-            dataset,
-            TrainConfig.from_dict(state["train_config"]),
-            device=device,
-            callbacks=callbacks,
-            progress=progress,
+        return checkpoint.resume_trainer(
+            cls, path, dataset, device=device, callbacks=callbacks, progress=progress
         )
-        trainer.opt_g.load_state_dict(state["opt_g"])
-        trainer.opt_d.load_state_dict(state["opt_d"])
-        try:
-            set_rng_states(state["rng"], trainer.noise_rng)
-        except RuntimeError:
-            raise CheckpointError(
-                f"{path} was saved on another kind of device, so its random state "
-                f"does not fit {trainer.device}: resume it on the device it was "
-                "trained on, or start from its weights with GANTrainer.fine_tune."
-            ) from None
-        trainer.epoch = state["position"]["epoch"]
-        trainer.batch_in_epoch = state["position"]["batch"]
-        trainer.step = state["step"]
-        trainer.history.update({k: list(v) for k, v in state["history"].items()})
-        return trainer
 
     @classmethod
     def fine_tune(
@@ -596,25 +553,17 @@ class GANTrainer:
         progress: bool = True,
         **train: object,
     ) -> GANTrainer:
-        """Start from a checkpoint's weights on new data, with fresh optimisers."""
-        state = load_checkpoint(path)
-        G, D = models_from_state(state, path)
-        config = TrainConfig.from_dict(state["train_config"]).update(train)
-        return cls(
-            G, D, dataset, config, device=device, callbacks=callbacks, progress=progress
+        """Start from a checkpoint's weights on new data, with fresh optimisers.
+
+        Keywords other than device, callbacks and progress override the saved
+        TrainConfig fields (lr_g=..., d_steps=...).
+        """
+        return checkpoint.fine_tune_trainer(
+            cls,
+            path,
+            dataset,
+            train,
+            device=device,
+            callbacks=callbacks,
+            progress=progress,
         )
-
-
-def models_from_state(state: dict, path: str | Path = "checkpoint"):
-    """Rebuild G and D from a checkpoint's configs and load their weights."""
-    try:
-        G = Generator(GeneratorConfig.from_dict(state["generator_config"]))
-        D = Discriminator(DiscriminatorConfig.from_dict(state["discriminator_config"]))
-        G.load_state_dict(state["generator"])
-        D.load_state_dict(state["discriminator"])
-    except (KeyError, RuntimeError, ValueError) as error:
-        raise CheckpointError(
-            f"{path} does not hold a model this version can build ({error}); "
-            "train it again with `python -m gancourse train`."
-        ) from None
-    return G, D

@@ -22,6 +22,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from gancourse import runtime
+from gancourse.errors import BusyError, UsageTypeError
 from gancourse.plotting import plot_losses
 from gancourse.training import Callback, CancelFit, GANTrainer
 from gancourse.training.config import check_count
@@ -121,7 +122,11 @@ def _rate(per_second: float) -> str:
 
 
 class PanelCallback(Callback):
-    """The panel's hook in the trainer: applies settings, pauses, redraws."""
+    """The panel's hook in the trainer: applies settings, pauses, redraws.
+
+    It handles before_fit, before_step and after_step; a slider moved during a
+    step is applied at the step's end, so no step mixes two settings.
+    """
 
     order = 100  # after every other callback, so a pause waits for them all
 
@@ -149,7 +154,7 @@ class TrainingPanel:
 
     def __init__(self, trainer: GANTrainer, steps: int, every: int = 50):
         if not isinstance(trainer, GANTrainer):
-            raise TypeError(
+            raise UsageTypeError(
                 f"training_panel drives a GANTrainer, got {type(trainer).__name__}; "
                 "build one with GANTrainer.from_preset('dcgan', dataset)."
             )
@@ -250,12 +255,12 @@ class TrainingPanel:
     def start(self) -> TrainingPanel:
         """Train `steps` more steps: in a background thread, or here when headless."""
         if self.running:
-            raise RuntimeError(
+            raise BusyError(
                 "this panel is already training: stop it (panel.stop()) or wait for "
                 "it (panel.wait()) before starting it again."
             )
         if self.trainer in _TRAINING:
-            raise RuntimeError(
+            raise BusyError(
                 "this trainer is already training under another panel: stop that "
                 "panel first, since two runs at once would corrupt the models."
             )
