@@ -1,13 +1,17 @@
 """Student copies of the notebooks: every solution replaced by a stub.
 
 Solutions sit between `### BEGIN SOLUTION` and `### END SOLUTION` (nbgrader's
-convention). Needs nbformat, which is imported only when a copy is written.
+convention). Needs nbformat, which is imported only when a copy is written. A
+marker out of place is a UsageError that names the notebook, the cell and the
+line in that cell, counted from 1 as Jupyter shows them.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from gancourse.errors import UsageError
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -18,24 +22,28 @@ _BEGIN_LINE = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION\s*$")
 def clear_solutions(source: str) -> str:
     """Replace each marked solution, markers included, by an indented stub."""
     out: list[str] = []
-    lines = iter(source.splitlines())
-    for number, line in enumerate(lines, start=1):
+    begin: tuple[int, str] | None = None  # the open solution: (line, indent)
+    for number, line in enumerate(source.split("\n"), start=1):
         match = _BEGIN_LINE.match(line)
-        if match is None:
-            if END in line:
-                raise ValueError(f"line {number}: {END} without {BEGIN} before it")
-            out.append(line)
-            continue
-        for inner in lines:
-            if END in inner:
-                break
-            if BEGIN in inner:
-                raise ValueError(
-                    f"{BEGIN} inside another solution, after line {number}"
+        if begin is not None:
+            if BEGIN in line:
+                raise UsageError(
+                    f"line {number}: {BEGIN} inside the solution that begins on "
+                    f"line {begin[0]}"
                 )
+            if END in line:
+                out.append(begin[1] + STUB)
+                begin = None
+        elif match is not None:
+            begin = (number, match["indent"])
+        elif BEGIN in line:
+            raise UsageError(f"line {number}: {BEGIN} must stand alone on its line")
+        elif END in line:
+            raise UsageError(f"line {number}: {END} without {BEGIN} before it")
         else:
-            raise ValueError(f"line {number}: {BEGIN} has no {END} after it")
-        out.append(match["indent"] + STUB)
+            out.append(line)
+    if begin is not None:
+        raise UsageError(f"line {begin[0]}: {BEGIN} has no {END} after it")
     return "\n".join(out)
 
 
@@ -44,23 +52,39 @@ def make_student_copies(src_dir: Path, out_dir: Path) -> list[Path]:
     import nbformat
 
     src_dir, out_dir = Path(src_dir), Path(out_dir)
-    notebooks = sorted(src_dir.glob("*.ipynb"))
+    notebooks = sorted(src_dir.glob("*.ipynb")) if src_dir.is_dir() else []
     if not notebooks:
-        raise FileNotFoundError(f"no notebooks (*.ipynb) in {src_dir}")
-    if out_dir.resolve() == src_dir.resolve():
-        raise ValueError(
-            "the student copies must go to another folder than the sources"
+        raise UsageError(
+            f"no notebooks (*.ipynb) in {src_dir}: pass the folder that holds them "
+            "with --notebooks."
         )
+    if out_dir.resolve() == src_dir.resolve():
+        raise UsageError(
+            "the student copies must go to another folder than the sources: "
+            "choose another --out."
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} is a file: --out should be a folder.")
+    copies = {out_dir / path.name: _student_copy(path, nbformat) for path in notebooks}
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in notebooks:
-        notebook = nbformat.read(path, as_version=4)
-        for cell in notebook.cells:
-            if cell.cell_type == "code" and BEGIN in cell.source:
-                cell.source = clear_solutions(cell.source)
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-        target = out_dir / path.name
+    for target, notebook in copies.items():
         nbformat.write(notebook, target)
-        written.append(target)
-    return written
+    return list(copies)
+
+
+def _student_copy(path: Path, nbformat):
+    """The notebook at `path` with its solutions cleared and its outputs removed."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except nbformat.reader.NotJSONError:
+        raise UsageError(f"{path} is not a notebook (not valid JSON).") from None
+    for index, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        if BEGIN in cell.source or END in cell.source:
+            try:
+                cell.source = clear_solutions(cell.source)
+            except UsageError as error:
+                raise UsageError(f"{path}, cell {index}, {error}") from None
+        cell.outputs, cell.execution_count = [], None
+    return notebook

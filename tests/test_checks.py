@@ -31,7 +31,7 @@ def test_scale_pixels_check_accepts_the_solution(capsys):
         (lambda x: x - 1, "convert to float"),
         (lambda x: x.float().flatten() / 127.5 - 1, "changed the shape"),
         (lambda x: x.float() / 127.5, "0 should map to -1"),
-        (lambda x: x.numpy() / 127.5 - 1, "should return a tensor"),
+        (lambda x: x.numpy() / 127.5 - 1, "as a torch tensor"),
         (lambda x: undefined_name, "raised NameError"),  # noqa: F821
     ],
 )

@@ -62,7 +62,7 @@ def test_pegasus_score_check_accepts_solutions(answer, capsys):
             "values, indices",
         ),
         (pegasus_in_place, "changed the probabilities"),
-        (lambda p, h, b: "horse", "should return a tensor"),
+        (lambda p, h, b: "horse", "as a torch tensor"),
         (lambda p, h, b: pegasus_score(p, h, b) * 0.9, "the scores start"),
     ],
 )

@@ -8,6 +8,8 @@ from torch import nn
 from gancourse.checks.core import ExerciseError
 from gancourse.checks.dcgan import check_d_step, check_g_step
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models, busy machine
+
 
 def stub(*args):
     raise NotImplementedError

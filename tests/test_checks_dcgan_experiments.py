@@ -12,6 +12,8 @@ from gancourse.checks.dcgan_experiments import (
     check_sample_diversity,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models, busy machine
+
 
 def stub(*args):
     raise NotImplementedError
@@ -209,7 +211,7 @@ def test_random_flip_check_accepts_the_solution(capsys):
             "probability 0.5",
         ),
         (flip_in_place, "in place"),
-        (lambda x, g: random_flip(x, g)[:10], "input's shape"),
+        (lambda x, g: random_flip(x, g)[:10], "shape of the input"),
         (lambda x, g: random_flip(x, g) * 0.5, "neither the input image"),
     ],
 )

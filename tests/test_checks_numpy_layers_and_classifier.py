@@ -39,7 +39,7 @@ def test_conv_output_size_check_accepts_the_solution(capsys):
         (lambda h, k, s, p: (h + 2 * p - k) / s + 1, "a fraction"),
         (lambda h, k, s, p: math.ceil((h + 2 * p - k) / s) + 1, "rounded up"),
         (lambda h, k, s, p: (h - 1) * s - 2 * p + k, "the output has"),
-        (lambda h, k, s, p: str(h), "should return a number"),
+        (lambda h, k, s, p: str(h), "should be one number"),
     ],
 )
 def test_conv_output_size_check_names_the_mistake(answer, says):

@@ -12,6 +12,8 @@ from gancourse.checks.wgan_and_wgan_gp import (
 )
 from gancourse.losses import gradient_penalty as library_penalty
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models, busy machine
+
 
 def stub(*args):
     raise NotImplementedError

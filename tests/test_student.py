@@ -9,7 +9,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from gancourse.__main__ import main
-from gancourse.student import BEGIN, STUB, clear_solutions, make_student_copies
+from gancourse.errors import UsageError
+from gancourse.student import BEGIN, END, STUB, clear_solutions, make_student_copies
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -54,8 +55,86 @@ def test_clear_solutions_replaces_each_solution_by_an_indented_stub():
     ],
 )
 def test_unbalanced_markers_are_reported(broken, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(UsageError, match=message):
         clear_solutions(broken)
+
+
+def test_clear_solutions_keeps_the_lines_outside_the_solutions():
+    cleared = clear_solutions(SOURCE).split("\n")
+    lines = SOURCE.split("\n")
+    assert cleared[:4] == lines[:4]  # up to the first BEGIN
+    assert cleared[4] == "    " + STUB  # the stub stands where BEGIN stood
+    assert cleared[5:] == lines[8:11] + ["        " + STUB] + lines[14:]
+    assert cleared[-1] == ""  # the final newline is kept
+
+
+@pytest.mark.parametrize(
+    ("after", "line", "message"),
+    [
+        (f"{END}\n", 10, f"{END} without"),
+        (f"y = 2\n{BEGIN}\nz = 3\n", 11, "has no"),
+        (
+            f"{BEGIN}\n{BEGIN}\n{END}\n",
+            11,
+            "inside the solution that begins on line 10",
+        ),
+        (f"y = 2\n{BEGIN} # and a comment\n", 11, "alone on its line"),
+    ],
+)
+def test_a_misplaced_marker_names_its_line_in_the_cell(after, line, message):
+    """Lines inside an earlier solution count too (they were skipped once)."""
+    source = (
+        f"x = 1\ndef f():\n    {BEGIN}\n    a = 1\n    b = 2\n    return a + b\n"
+        f"    {END}\n\n# line 9\n{after}"
+    )
+    with pytest.raises(UsageError, match=message) as error:
+        clear_solutions(source)
+    assert str(error.value).startswith(f"line {line}: ")
+
+
+def _write_notebook(folder: Path, name: str, sources: list[str]) -> Path:
+    """A notebook of one markdown cell, then one code cell per source."""
+    cells = [nbformat.v4.new_markdown_cell("# Title")]
+    cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+def test_a_broken_notebook_is_one_error_line_naming_notebook_cell_and_line(
+    tmp_path, capsys
+):
+    src, out = tmp_path / "src", tmp_path / "out"
+    _write_notebook(src, "a.ipynb", [SOURCE])
+    broken = _write_notebook(src, "b.ipynb", [SOURCE, f"x = 1\n\n{END}"])
+    assert main(["student", "--notebooks", str(src), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {broken}, cell 3, line 3: {END} without {BEGIN} before it\n"
+    assert not out.exists()  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("notebooks", "out", "says"),
+    [
+        ("missing", "out", "no notebooks"),
+        ("src", "src", "another folder"),
+        ("src", "src/a.ipynb", "is a file"),
+    ],
+)
+def test_a_bad_folder_is_one_error_line(tmp_path, capsys, notebooks, out, says):
+    _write_notebook(tmp_path / "src", "a.ipynb", [SOURCE])
+    argv = ["student", "--notebooks", str(tmp_path / notebooks)]
+    assert main([*argv, "--out", str(tmp_path / out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and says in err and err.count("\n") == 1
+
+
+def test_a_file_that_is_not_a_notebook_is_a_usage_error(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ipynb").write_text("not json")
+    with pytest.raises(UsageError, match="not a notebook"):
+        make_student_copies(tmp_path / "src", tmp_path / "out")
 
 
 def _code(notebook: dict) -> list[str]:

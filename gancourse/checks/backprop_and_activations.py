@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from gancourse.checks.coerce import as_array
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function, 1 / (1 + exp(-z))."""
-    return 1 / (1 + np.exp(-z))
+from gancourse.checks.reference import sigmoid
 
 
 def check_sigmoid_backward(sigmoid_backward) -> None:
@@ -19,32 +17,30 @@ def check_sigmoid_backward(sigmoid_backward) -> None:
     grad_out = rng.normal(0, 1, (4, 3))
     z_before = z.copy()
     out = call_student(sigmoid_backward, z, grad_out)
-    s = _sigmoid(z)
-    expected = grad_out * s * (1 - s)
+    s = sigmoid(z)
     if not np.array_equal(z, z_before):
         raise ExerciseError("sigmoid_backward changed z in place: compute a new array.")
-    if not isinstance(out, np.ndarray) or out.shape != z.shape:
-        raise ExerciseError(
-            f"sigmoid_backward should return an array of shape {z.shape}, "
-            f"got {getattr(out, 'shape', type(out).__name__)}."
-        )
-    if np.allclose(out, s * (1 - s)):
-        raise ExerciseError(
+    out = as_array(out, "the result of sigmoid_backward", z.shape, like="z")
+    mistakes = [
+        Mistake(
             "you returned the local derivative s(1 - s) alone: the chain rule "
-            "multiplies it by the gradient arriving from above, grad_out."
-        )
-    if np.allclose(out, grad_out * s):
-        raise ExerciseError(
-            "you multiplied by s = sigmoid(z), not by its derivative s * (1 - s)."
-        )
-    if np.allclose(out, grad_out * z * (1 - z)):
-        raise ExerciseError(
+            "multiplies it by the gradient arriving from above, grad_out.",
+            s * (1 - s),
+        ),
+        Mistake(
+            "you multiplied by s = sigmoid(z), not by its derivative s * (1 - s).",
+            grad_out * s,
+        ),
+        Mistake(
             "you used z * (1 - z): the derivative is s * (1 - s) with s = sigmoid(z), "
-            "the output of the forward pass, not its input z."
-        )
-    if not np.allclose(out, expected, atol=1e-10):
+            "the output of the forward pass, not its input z.",
+            grad_out * z * (1 - z),
+        ),
+    ]
+    if not close(out, grad_out * s * (1 - s), atol=1e-10):
         raise ExerciseError(
-            "the values are wrong: with z = 0 and grad_out = 1 the answer is "
+            first_mistake(out, mistakes)
+            or "the values are wrong: with z = 0 and grad_out = 1 the answer is "
             "0.25 * 1 = 0.25, and it should be grad_out * s * (1 - s) everywhere."
         )
     print("Correct: the gradient is grad_out * s * (1 - s).")
@@ -65,23 +61,25 @@ def check_numerical_gradient(numerical_gradient) -> None:
             "x was changed by numerical_gradient: after nudging x[i], put it back "
             "(or nudge a copy)."
         )
-    out = np.asarray(out, dtype=float)
-    if out.shape != x.shape:
-        raise ExerciseError(f"expected one partial derivative per entry, {x.shape}.")
-    forward = np.array(
-        [(cubic(x + 1e-3 * e) - cubic(x)) / 1e-3 for e in np.eye(len(x))]
+    out = as_array(
+        out, "the gradient", x.shape, like="x, one partial derivative per entry"
     )
-    if np.allclose(out, forward, atol=1e-9) and not np.allclose(out, exact, atol=1e-5):
-        raise ExerciseError(
+    nudges = 1e-3 * np.eye(len(x))
+    forward = np.array([(cubic(x + e) - cubic(x)) / 1e-3 for e in nudges])
+    central = np.array([(cubic(x + e) - cubic(x - e)) / 2e-3 for e in nudges])
+    mistakes = [
+        Mistake(
             "that is a forward difference (f(x + h) - f(x)) / h, whose error shrinks "
             "like h; use the central difference (f(x + h) - f(x - h)) / (2h), whose "
-            "error shrinks like h**2."
-        )
-    if np.allclose(out, 2 * exact, rtol=1e-4):
-        raise ExerciseError("twice too big: divide by 2h, not by h.")
-    if not np.allclose(out, exact, atol=1e-5):
+            "error shrinks like h**2.",
+            forward,
+        ),
+        Mistake("twice too big: divide by 2h, not by h.", 2 * central),
+    ]
+    if not close(out, exact, atol=1e-5):
         raise ExerciseError(
-            f"for f(x) = sum(x**3) + x0*x1 at {x.tolist()} the gradient is "
+            first_mistake(out, mistakes)
+            or f"for f(x) = sum(x**3) + x0*x1 at {x.tolist()} the gradient is "
             f"{exact.tolist()}, you give {np.round(out, 6).tolist()}."
         )
     print("Correct: central differences, accurate to about h**2.")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from gancourse.checks.coerce import as_tensor
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.inputs import random_normal, random_uniform
 
 # Rows of class probabilities (K = 4) with the horse in column 2, the bird in column 0:
 # a hybrid, a confident horse, an airplane, a mostly-horse and an undecided image.
@@ -20,94 +23,72 @@ _PROBS = torch.tensor(
 _HORSE, _BIRD = 2, 0
 
 
-def _as_tensor(value, name: str) -> torch.Tensor:
-    """The student's answer as a float tensor, or a clear error."""
-    if isinstance(value, tuple) and len(value) == 2:
-        raise ExerciseError(
-            f"{name} returned a pair: torch.min(x, dim=...) and torch.max(x, dim=...) "
-            "return (values, indices). Take .values, or use "
-            "torch.minimum(a, b) on two tensors."
-        )
-    try:
-        return torch.as_tensor(value).detach().double()
-    except (TypeError, ValueError, RuntimeError):
-        raise ExerciseError(
-            f"{name} should return a tensor, got {type(value).__name__}."
-        ) from None
-
-
-def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    """Equal shapes and values up to rounding."""
-    return a.shape == b.shape and torch.allclose(a, b.double(), atol=1e-6)
-
-
-def _pegasus_mistakes(
-    probs: torch.Tensor, horse: int, bird: int
-) -> dict[str, tuple[torch.Tensor, str]]:
+def _pegasus_mistakes(probs: torch.Tensor, horse: int, bird: int) -> list[Mistake]:
     """What the usual wrong answers return, each with what to say about it."""
     p_h, p_b = probs[:, horse], probs[:, bird]
     log = probs.clamp_min(1e-12).log()
     again = probs.softmax(dim=1)
-    return {
-        "max": (
-            torch.maximum(p_h, p_b),
+    return [
+        Mistake(
             "that is the larger of the two probabilities: a confident horse (0.94) "
             "scores as high as a Pegasus can. Take the smaller one, torch.minimum: "
             "high only when the image is both horse AND bird.",
+            torch.maximum(p_h, p_b),
         ),
-        "product": (
-            p_h * p_b,
+        Mistake(
             "that is the product p(horse) * p(bird): a mostly-horse image (0.90, "
             "0.08) scores 0.072, as much as an undecided one (0.27, 0.27) with "
             "0.073, so it still pays G to draw a plain horse. Take the minimum: "
             "0.08 against 0.27.",
+            p_h * p_b,
         ),
-        "sum": (
-            p_h + p_b,
+        Mistake(
             "that is the sum p(horse) + p(bird): it is about 1 for a confident horse "
             "as for a hybrid, so it rewards anything that is horse OR bird. Take "
             "the minimum, high only for horse AND bird.",
+            p_h + p_b,
         ),
-        "mean": (
-            (p_h + p_b) / 2,
+        Mistake(
             "that is the mean of p(horse) and p(bird): about 0.5 for a confident "
             "horse as for a hybrid, so it rewards anything that is horse OR bird. "
             "Take the minimum, high only for horse AND bird.",
+            (p_h + p_b) / 2,
         ),
-        "softmax again": (
-            torch.minimum(again[:, horse], again[:, bird]),
+        Mistake(
             "you applied softmax to probs: they are already probabilities (each row "
             "sums to 1), and a second softmax squashes them towards 1/K. Use them "
             "as they are.",
+            torch.minimum(again[:, horse], again[:, bird]),
         ),
-        "log": (
-            torch.minimum(log[:, horse], log[:, bird]),
+        Mistake(
             "those are log-probabilities (negative, like logits): the score should "
             "be a probability between 0 and 0.5. Use probs as they are.",
+            torch.minimum(log[:, horse], log[:, bird]),
         ),
-        "all classes": (
-            probs.min(dim=1).values,
+        Mistake(
             "that is the smallest probability over all K classes: use only the two "
             "columns that matter, probs[:, horse] and probs[:, bird].",
+            probs.min(dim=1).values,
         ),
-        "fixed columns": (
-            torch.minimum(probs[:, 0], probs[:, 1]),
+        Mistake(
             "you used columns 0 and 1: use the `horse` and `bird` arguments, the "
             "columns of those classes (here horse is column 2, bird column 0).",
+            torch.minimum(probs[:, 0], probs[:, 1]),
         ),
-    }
+    ]
 
 
 def _check_pegasus_on(pegasus_score, probs: torch.Tensor, horse: int, bird: int):
     """Compare the student's score on one batch with the reference and the mistakes."""
     before = probs.clone()
-    out = _as_tensor(call_student(pegasus_score, probs, horse, bird), "pegasus_score")
+    out = call_student(pegasus_score, probs, horse, bird)
+    out = as_tensor(out, "the scores", dtype=torch.float64, allow_numpy=True)
     if not torch.equal(probs, before):
         raise ExerciseError("pegasus_score changed the probabilities it was given.")
     n, k = probs.shape
     if out.shape != (n,):
         rows = torch.minimum(probs[horse], probs[bird])
-        if _same(out, rows):
+        if close(out, rows, atol=1e-6):
             raise ExerciseError(
                 f"you took rows {horse} and {bird} of probs, which are two samples. "
                 "probs is (N, K): one row per sample, one column per class. Take "
@@ -120,14 +101,13 @@ def _check_pegasus_on(pegasus_score, probs: torch.Tensor, horse: int, bird: int)
             "per class or per pair)."
         )
     expected = torch.minimum(probs[:, horse], probs[:, bird])
-    if _same(out, expected):
+    if close(out, expected, atol=1e-6):
         return
-    for wrong, message in _pegasus_mistakes(probs, horse, bird).values():
-        if _same(out, wrong):
-            raise ExerciseError(message)
     rows = "\n".join(f"  {[round(v, 2) for v in row.tolist()]}" for row in probs[:5])
+    mistakes = _pegasus_mistakes(probs, horse, bird)
     raise ExerciseError(
-        f"for the probabilities (first rows)\n{rows}\nwith horse = column {horse} "
+        first_mistake(out, mistakes, atol=1e-6)
+        or f"for the probabilities (first rows)\n{rows}\nwith horse = column {horse} "
         f"and bird = column {bird}, the scores start "
         f"{[round(v, 3) for v in expected[:5].tolist()]}; yours start "
         f"{[round(v, 3) for v in out[:5].tolist()]}."
@@ -137,7 +117,7 @@ def _check_pegasus_on(pegasus_score, probs: torch.Tensor, horse: int, bird: int)
 def check_pegasus_score(pegasus_score) -> None:
     """Check the per-sample minimum of p(horse) and p(bird)."""
     _check_pegasus_on(pegasus_score, _PROBS.clone(), _HORSE, _BIRD)
-    logits = torch.randn(50, 10, generator=torch.Generator().manual_seed(0)) * 3
+    logits = random_normal(50, 10, seed=0) * 3
     _check_pegasus_on(pegasus_score, logits.softmax(dim=1), 7, 2)  # CIFAR's order
     print(
         "Correct: min(p(horse), p(bird)) is high only when the classifier sees both, "
@@ -152,13 +132,8 @@ def _unpack_top_k(out, k: int, images: torch.Tensor):
             "return two things, the chosen images and their scores: "
             "`return images[order], scores[order]`."
         )
-    try:
-        picked, picked_scores = (torch.as_tensor(x).detach() for x in out)
-    except (TypeError, ValueError, RuntimeError):
-        raise ExerciseError(
-            "return the images and the scores as two tensors (index the input "
-            "tensors, e.g. images[order]), not lists."
-        ) from None
+    picked = as_tensor(out[0], "the chosen images").detach()
+    picked_scores = as_tensor(out[1], "their scores").detach()
     shape = (k, *images.shape[1:])
     if picked.ndim == 1 and len(picked) == k:
         raise ExerciseError(
@@ -181,8 +156,7 @@ def _unpack_top_k(out, k: int, images: torch.Tensor):
 
 def _check_top_k_on(top_k_samples, n: int, k: int, seed: int) -> None:
     """Compare the student's choice of k of n numbered images with the reference."""
-    rng = torch.Generator().manual_seed(seed)
-    scores = torch.rand(n, generator=rng)  # (n,), distinct with probability 1
+    scores = random_uniform(n, seed=seed)  # (n,), distinct with probability 1
     ids = torch.arange(n, dtype=torch.float32)
     images = ids.view(n, 1, 1, 1).expand(n, 3, 4, 4).clone()  # image i is all i
     before = (images.clone(), scores.clone())

@@ -6,13 +6,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gancourse.checks.coerce import as_tensor
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.inputs import random_normal
+from gancourse.checks.reference import bce_with_logits
 from gancourse.models import Generator, GeneratorConfig
-
-
-def _random(*shape: int, seed: int) -> torch.Tensor:
-    """A reproducible standard-normal tensor that leaves torch's global RNG alone."""
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
 def _label_plane(labels: torch.Tensor, embedding: nn.Embedding, size: int):
@@ -24,31 +23,34 @@ def _compare_input(conditional_input, images, labels, embedding) -> torch.Tensor
     """Call the student's function and explain any difference from the reference."""
     n, c, size, _ = images.shape
     out = call_student(conditional_input, images.clone(), labels.clone(), embedding)
-    if not isinstance(out, torch.Tensor):
-        raise ExerciseError(f"return a tensor, got {type(out).__name__}.")
-    shape = tuple(out.shape)
-    if shape == (2 * n, c, size, size):
-        raise ExerciseError(
+    out = as_tensor(out, "D's input")
+    shape, want = tuple(out.shape), (n, c + 1, size, size)
+    k = embedding.num_embeddings
+    mistakes = [
+        Mistake(
             f"the output has shape {shape}: twice the batch. You concatenated the "
             "label map along dim 0 (the batch), which makes the labels look like "
-            "extra images. Concatenate along dim 1, the channels."
-        )
-    if shape == (n, c, size, size):
-        raise ExerciseError(
+            "extra images. Concatenate along dim 1, the channels.",
+            (2 * n, c, size, size),
+        ),
+        Mistake(
             f"the output has the images' own shape {shape}: the label map must be "
-            f"an extra channel, (N, C + 1, H, W) = {(n, c + 1, size, size)}, not "
-            "added to the pixels or left out."
-        )
-    if shape == (n, c + embedding.num_embeddings, size, size):
+            f"an extra channel, (N, C + 1, H, W) = {want}, not added to the pixels "
+            "or left out.",
+            (n, c, size, size),
+        ),
+        Mistake(
+            f"the output has {c} + {k} channels, one per class (a one-hot map?). "
+            "Here D gets ONE learned label map: embedding(labels), an (N, H*W) "
+            "tensor reshaped to (N, 1, H, W).",
+            (n, c + k, size, size),
+        ),
+    ]
+    if shape != want:
         raise ExerciseError(
-            f"the output has {c} + {embedding.num_embeddings} channels, one per class "
-            "(a one-hot map?). Here D gets ONE learned label map: embedding(labels), "
-            "an (N, H*W) tensor reshaped to (N, 1, H, W)."
-        )
-    if shape != (n, c + 1, size, size):
-        raise ExerciseError(
-            f"for images {tuple(images.shape)} the input of D has shape "
-            f"{(n, c + 1, size, size)} (one extra channel); yours is {shape}."
+            first_mistake(shape, mistakes)
+            or f"for images {tuple(images.shape)} the input of D has shape {want} "
+            f"(one extra channel); yours is {shape}."
         )
     plane = _label_plane(labels, embedding, size)
     if not torch.equal(out[:, :c].detach(), images):
@@ -70,15 +72,16 @@ def _compare_input(conditional_input, images, labels, embedding) -> torch.Tensor
             "it cannot reject a perfect 3 that G was asked to draw as an 8. "
             "Look the labels up: embedding(labels)."
         )
-    if torch.allclose(last, plane.detach().transpose(2, 3)):
+    transposed = Mistake(
+        "the label map is transposed: reshape each embedding row of H*W values "
+        "row by row, embedding(labels).view(N, 1, H, W).",
+        plane.transpose(2, 3),
+    )
+    if not close(last, plane):
         raise ExerciseError(
-            "the label map is transposed: reshape each embedding row of H*W values "
-            "row by row, embedding(labels).view(N, 1, H, W)."
-        )
-    if not torch.allclose(last, plane.detach()):
-        raise ExerciseError(
-            "the last channel should be embedding(labels) reshaped to (N, 1, H, W); "
-            "yours holds other values."
+            first_mistake(last, [transposed])
+            or "the last channel should be embedding(labels) reshaped to "
+            "(N, 1, H, W); yours holds other values."
         )
     return out
 
@@ -86,10 +89,10 @@ def _compare_input(conditional_input, images, labels, embedding) -> torch.Tensor
 def check_conditional_input(conditional_input) -> None:
     """Check D's input: the images, then the label's learned map as one more channel."""
     size, classes = 6, 4
-    weights = _random(classes, size * size, seed=1)
+    weights = random_normal(classes, size * size, seed=1)
     embedding = nn.Embedding.from_pretrained(weights, freeze=False)
     labels = torch.tensor([0, 3, 1, 2, 3])
-    grey = _random(5, 1, size, size, seed=2)
+    grey = random_normal(5, 1, size, size, seed=2)
     out = _compare_input(conditional_input, grey, labels, embedding)
     if not out.requires_grad:
         raise ExerciseError(
@@ -105,7 +108,7 @@ def check_conditional_input(conditional_input) -> None:
             "no gradient reaches the embedding rows of the labels used: D must learn "
             "its label maps; build the map from embedding(labels)."
         )
-    colour = _random(3, 3, size, size, seed=3)
+    colour = random_normal(3, 3, size, size, seed=3)
     _compare_input(conditional_input, colour, torch.tensor([2, 0, 1]), embedding)
     print(
         "Correct: D sees the images and, as one more channel, a learned map of "
@@ -115,74 +118,69 @@ def check_conditional_input(conditional_input) -> None:
 
 def _reference_acgan(lr, cr, lf, cf, yr, yf) -> torch.Tensor:
     """ACGAN's D loss: real/fake BCE on logits plus class cross-entropy on both."""
-    source = F.binary_cross_entropy_with_logits(
-        lr, torch.ones_like(lr)
-    ) + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf))
+    source = bce_with_logits(lr, 1.0) + bce_with_logits(lf, 0.0)
     return source + F.cross_entropy(cr, yr) + F.cross_entropy(cf, yf)
 
 
-def _acgan_mistakes(lr, cr, lf, cf, yr, yf) -> list[tuple[torch.Tensor, str]]:
+def _acgan_mistakes(lr, cr, lf, cf, yr, yf) -> list[Mistake]:
     """The usual wrong versions of the loss, each with what to say about it."""
-    bce = F.binary_cross_entropy_with_logits
-    source = bce(lr, torch.ones_like(lr)) + bce(lf, torch.zeros_like(lf))
+    real, fake = bce_with_logits(lr, 1.0), bce_with_logits(lf, 0.0)
     class_real, class_fake = F.cross_entropy(cr, yr), F.cross_entropy(cf, yf)
-    squashed = bce(torch.sigmoid(lr), torch.ones_like(lr)) + bce(
-        torch.sigmoid(lf), torch.zeros_like(lf)
-    )
-    swapped = bce(lr, torch.zeros_like(lr)) + bce(lf, torch.ones_like(lf))
+    squashed = bce_with_logits(lr.sigmoid(), 1.0) + bce_with_logits(lf.sigmoid(), 0.0)
+    swapped = bce_with_logits(lr, 0.0) + bce_with_logits(lf, 1.0)
     return [
-        (
-            squashed + class_real + class_fake,
+        Mistake(
             "you applied a sigmoid before binary_cross_entropy_with_logits, which "
             "applies its own: pass the raw logits.",
+            squashed + class_real + class_fake,
         ),
-        (
-            source + class_real,
+        Mistake(
             "the class loss on the generated images is missing: ACGAN's D also "
             "classifies fakes, against the labels G was asked for (labels_fake).",
+            real + fake + class_real,
         ),
-        (
-            source + class_fake,
+        Mistake(
             "the class loss on the real images is missing: D learns the classes "
             "from real images with their true labels (labels_real).",
+            real + fake + class_fake,
         ),
-        (
-            source + class_real + F.cross_entropy(cf, yr),
+        Mistake(
             "the generated images are scored against the real images' labels: use "
             "labels_fake, the labels G was given when it made them.",
+            real + fake + class_real + F.cross_entropy(cf, yr),
         ),
-        (
-            class_real + class_fake,
+        Mistake(
             "the real-versus-fake part L_S is missing: add BCE-with-logits of the "
             "real logits against 1 and of the fake logits against 0.",
+            class_real + class_fake,
         ),
-        (
-            swapped + class_real + class_fake,
+        Mistake(
             "the real/fake targets are swapped: real images have target 1, "
             "generated ones target 0.",
+            swapped + class_real + class_fake,
         ),
-        (
-            bce(lr, torch.ones_like(lr)) + class_real + class_fake,
+        Mistake(
             "the real-versus-fake loss on the generated images is missing.",
+            real + class_real + class_fake,
         ),
-        (
-            bce(lf, torch.zeros_like(lf)) + class_real + class_fake,
+        Mistake(
             "the real-versus-fake loss on the real images is missing.",
+            fake + class_real + class_fake,
         ),
-        (
-            (source + class_real + class_fake) / 2,
+        Mistake(
             "the loss is half the expected value: add the four terms, do not "
             "average them.",
+            (real + fake + class_real + class_fake) / 2,
         ),
     ]
 
 
 def _acgan_inputs(seed: int, batch: int = 6, classes: int = 4, scale: float = 2.0):
     """Logits, class logits and labels for a real and a fake batch."""
-    lr = scale * _random(batch, seed=seed)
-    lf = scale * _random(batch, seed=seed + 1)
-    cr = 2.0 * _random(batch, classes, seed=seed + 2)
-    cf = 2.0 * _random(batch, classes, seed=seed + 3)
+    lr = scale * random_normal(batch, seed=seed)
+    lf = scale * random_normal(batch, seed=seed + 1)
+    cr = 2.0 * random_normal(batch, classes, seed=seed + 2)
+    cf = 2.0 * random_normal(batch, classes, seed=seed + 3)
     yr = torch.arange(batch) % classes
     yf = (yr + 1 + torch.arange(batch) % 2) % classes  # never the real labels
     return lr, cr, lf, cf, yr, yf
@@ -192,26 +190,15 @@ def check_acgan_d_loss(acgan_d_loss) -> None:
     """Check L_S + L_C for D: BCE on logits (real 1, fake 0) + class CE on both."""
     inputs = [t.requires_grad_(t.is_floating_point()) for t in _acgan_inputs(0)]
     lr, cr, lf, cf, yr, yf = inputs
-    loss = call_student(acgan_d_loss, lr, cr, lf, cf, yr, yf)
-    if not isinstance(loss, torch.Tensor):
-        raise ExerciseError(
-            f"return the loss as a tensor (got {type(loss).__name__}): .item() or "
-            "float() cut it off from the graph, so loss.backward() cannot train D."
-        )
-    if loss.numel() != 1:
-        raise ExerciseError(
-            f"the loss should be one number (a mean over the batch), got shape "
-            f"{tuple(loss.shape)}."
-        )
+    out = call_student(acgan_d_loss, lr, cr, lf, cf, yr, yf)
+    loss = as_tensor(out, "the loss acgan_d_loss returns", ())
     expected = _reference_acgan(lr, cr, lf, cf, yr, yf)
-    value = loss.detach().reshape(())
-    if not torch.allclose(value, expected.detach(), rtol=1e-5, atol=1e-6):
-        for wrong, message in _acgan_mistakes(lr, cr, lf, cf, yr, yf):
-            if torch.allclose(value, wrong.detach(), rtol=1e-5, atol=1e-6):
-                raise ExerciseError(message)
+    if not close(loss, expected, rtol=1e-5, atol=1e-6):
+        mistakes = _acgan_mistakes(lr, cr, lf, cf, yr, yf)
         raise ExerciseError(
-            f"for this batch L_S + L_C = {expected.item():.4f}; yours is "
-            f"{value.item():.4f}. Add BCE-with-logits (real 1, fake 0) and the "
+            first_mistake(loss, mistakes, rtol=1e-5, atol=1e-6)
+            or f"for this batch L_S + L_C = {expected.item():.4f}; yours is "
+            f"{loss.item():.4f}. Add BCE-with-logits (real 1, fake 0) and the "
             "cross-entropy of the class logits on real and on fake images."
         )
     if not loss.requires_grad:
@@ -229,11 +216,9 @@ def check_acgan_d_loss(acgan_d_loss) -> None:
                 f"no gradient reaches {name}: the loss must be built from it in torch."
             )
     extreme = _acgan_inputs(10, scale=200.0)
-    big = call_student(acgan_d_loss, *extreme[:2], *extreme[2:4], *extreme[4:])
-    expected_big = _reference_acgan(*extreme)
-    if not torch.isfinite(torch.as_tensor(big)).all() or not torch.allclose(
-        torch.as_tensor(big).detach().reshape(()), expected_big, rtol=1e-4
-    ):
+    big = call_student(acgan_d_loss, *extreme)
+    big = as_tensor(big, "the loss acgan_d_loss returns", (), finite=False)
+    if not close(big, _reference_acgan(*extreme), rtol=1e-4):
         raise ExerciseError(
             "for logits of size 200 your loss is wrong or infinite: sigmoid followed "
             "by BCELoss saturates (log of 0 is clamped to -100). Use "
@@ -259,7 +244,9 @@ def _tiny_generator(num_classes: int) -> Generator:
     with torch.no_grad():  # BatchNorm statistics unlike a fresh layer's
         for layer in G.modules():
             if isinstance(layer, nn.BatchNorm2d):
-                layer.running_mean.copy_(0.1 * _random(layer.num_features, seed=4))
+                layer.running_mean.copy_(
+                    0.1 * random_normal(layer.num_features, seed=4)
+                )
                 layer.running_var.fill_(0.5)
     return G.train()
 
@@ -268,7 +255,7 @@ def check_one_row_per_class(one_row_per_class) -> None:
     """Check the per-class grid: K rows, one per class, the same z in every row."""
     classes, per_row = 3, 4
     G = _tiny_generator(classes)
-    z = _random(per_row, G.config.z_dim, seed=5)
+    z = random_normal(per_row, G.config.z_dim, seed=5)
     before = {name: t.clone() for name, t in G.state_dict().items()}
     calls: list[tuple[torch.Tensor, torch.Tensor]] = []
 
@@ -281,8 +268,7 @@ def check_one_row_per_class(one_row_per_class) -> None:
         out = call_student(one_row_per_class, G, z.clone(), classes)
     finally:
         hook.remove()
-    if not isinstance(out, torch.Tensor):
-        raise ExerciseError(f"return one tensor of images, got {type(out).__name__}.")
+    out = as_tensor(out, "the grid of images")
     expected_shape = (classes * per_row, 1, 28, 28)
     if tuple(out.shape) != expected_shape:
         raise ExerciseError(
@@ -334,7 +320,7 @@ def check_one_row_per_class(one_row_per_class) -> None:
         expected = G(
             z.repeat(classes, 1), torch.arange(classes).repeat_interleave(per_row)
         )
-    if not torch.allclose(out, expected, atol=1e-5):
+    if not close(out, expected, atol=1e-5):
         raise ExerciseError(
             "the images differ from G(z.repeat(K, 1), arange(K).repeat_interleave(n)) "
             "with G in eval mode."

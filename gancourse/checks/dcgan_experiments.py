@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import _SpectralNorm, _WeightNorm
 
+from gancourse.checks.coerce import as_float, as_tensor
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.inputs import random_normal
 from gancourse.models import Discriminator, DiscriminatorConfig
 
-
-def _as_float(value, name: str) -> float:
-    """A Python float from the student's answer, or a clear error."""
-    try:
-        return float(value)
-    except (TypeError, ValueError, RuntimeError):
-        raise ExerciseError(
-            f"{name} should return one number (a float or a 0-d tensor), "
-            f"got {type(value).__name__}."
-        ) from None
+RTOL = 1e-4  # diversities are computed in float32
 
 
 def _diversity(sample_diversity, images: torch.Tensor) -> float:
     """The student's diversity of `images` as a float."""
-    return _as_float(call_student(sample_diversity, images), "sample_diversity")
+    out = call_student(sample_diversity, images)
+    return as_float(out, "the diversity sample_diversity returns")
 
 
 def _reference_diversity(images: torch.Tensor) -> float:
@@ -41,55 +34,55 @@ def check_sample_diversity(sample_diversity) -> None:
     value = _diversity(sample_diversity, images.clone())
     expected = 10 / 3
     pixels = images.flatten(1)
-    spreads = {
-        pixels.std(0).mean().item(),
-        pixels.std(0, unbiased=False).mean().item(),
-        pixels.var(0).mean().item(),
-    }
-    if math.isclose(value, 20 / 9, rel_tol=1e-4):
-        raise ExerciseError(
+    spread = (
+        "that is the spread of each pixel across the batch, averaged: it "
+        "measures pixels one at a time, not how far whole images are from "
+        "each other. Compute distances between flattened images."
+    )
+    mistakes = [
+        Mistake(
             "you average over all n * n pairs, including each image with itself "
             "(distance 0): that pulls the mean down, most for small batches. "
-            "Average over the n * (n - 1) pairs of different images."
-        )
-    if math.isclose(value, 50 / 3, rel_tol=1e-4):
-        raise ExerciseError(
+            "Average over the n * (n - 1) pairs of different images.",
+            20 / 9,
+        ),
+        Mistake(
             "those are squared distances: take the Euclidean distance "
-            "||x_i - x_j||, the square root of the sum of squares."
-        )
-    if math.isclose(value, 5 / 3, rel_tol=1e-4):
-        raise ExerciseError(
+            "||x_i - x_j||, the square root of the sum of squares.",
+            50 / 3,
+        ),
+        Mistake(
             "you count each pair once but divide by n * (n - 1): either sum over "
-            "ordered pairs or divide by n * (n - 1) / 2."
-        )
-    if any(math.isclose(value, s, rel_tol=1e-4) for s in spreads):
-        raise ExerciseError(
-            "that is the spread of each pixel across the batch, averaged: it "
-            "measures pixels one at a time, not how far whole images are from "
-            "each other. Compute distances between flattened images."
-        )
-    if value == 0:
-        raise ExerciseError(
+            "ordered pairs or divide by n * (n - 1) / 2.",
+            5 / 3,
+        ),
+        Mistake(spread, pixels.std(0).mean()),
+        Mistake(spread, pixels.std(0, unbiased=False).mean()),
+        Mistake(spread, pixels.var(0).mean()),
+        Mistake(
             "three images of which two differ give 0: flatten each image to one "
-            "vector first (images.flatten(1)), then measure distances between them."
-        )
-    if not math.isclose(value, expected, rel_tol=1e-4):
+            "vector first (images.flatten(1)), then measure distances between them.",
+            0.0,
+        ),
+    ]
+    if not close(value, expected, rtol=RTOL):
         raise ExerciseError(
-            f"for the images (0, 0), (3, 4), (0, 0) the pairwise distances are 5, 0 "
-            f"and 5, so the mean is {expected:.4f}; you give {value:.4f}."
+            first_mistake(value, mistakes, rtol=RTOL)
+            or f"for the images (0, 0), (3, 4), (0, 0) the pairwise distances are 5, "
+            f"0 and 5, so the mean is {expected:.4f}; you give {value:.4f}."
         )
     same = torch.ones(5, 3, 4, 4).mul(0.3)  # a collapsed batch: five equal images
     collapsed = _diversity(sample_diversity, same)
-    if not math.isclose(collapsed, 0.0, abs_tol=1e-5):
+    if not close(collapsed, 0.0, atol=1e-5):
         raise ExerciseError(
             f"five identical images should have diversity 0, you give {collapsed:.4f}."
         )
-    batch = torch.randn(16, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    batch = random_normal(16, 3, 8, 8, seed=0)
     before = batch.clone()
     value = _diversity(sample_diversity, batch)
     if not torch.equal(batch, before):
         raise ExerciseError("sample_diversity changed the images it was given.")
-    if not math.isclose(value, _reference_diversity(batch), rel_tol=1e-4):
+    if not close(value, _reference_diversity(batch), rtol=RTOL):
         raise ExerciseError(
             "right on the small example but not on a batch of 16 colour images "
             f"(expected {_reference_diversity(batch):.4f}, got {value:.4f}): use all "
@@ -201,7 +194,7 @@ def _check_spectral_norm(add_spectral_norm) -> None:
                 "norm), so that `D = add_spectral_norm(D)` works."
             )
         _check_layers(out, name)
-        x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+        x = random_normal(*shape, seed=1)
         out.train()
         with torch.no_grad():
             for _ in range(5):  # each training forward runs one power iteration
@@ -211,26 +204,31 @@ def _check_spectral_norm(add_spectral_norm) -> None:
         for layer in out.modules():
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
                 sigma = torch.linalg.matrix_norm(layer.weight.flatten(1), ord=2)
-                if abs(sigma.item() - 1) > 0.05:
+                if not close(sigma, 1.0, rtol=0, atol=0.05):
                     raise ExerciseError(
                         f"a {type(layer).__name__} of {name} has largest singular "
                         f"value {sigma.item():.3f} after forward passes, not 1."
                     )
 
 
-def _flip_kind(result: torch.Tensor, image: torch.Tensor) -> str:
-    """Which transform of `image` (C, H, W) gives `result`, or 'other'."""
-    candidates = {
-        "same": image,
-        "left-right": image.flip(-1),
-        "up-down": image.flip(-2),
-        "both": image.flip(-1, -2),
-        "channels": image.flip(0),
-    }
-    for kind, candidate in candidates.items():
-        if result.shape == candidate.shape and torch.equal(result, candidate):
-            return kind
-    return "other"
+def _flip_mistakes(image: torch.Tensor) -> list[Mistake]:
+    """The wrong flips of one image (C, H, W), each with what to say about it."""
+    return [
+        Mistake(
+            "an image is flipped upside down: dim -2 is the height. A horizontal "
+            "flip mirrors the width, dim -1 (images.flip(-1)).",
+            image.flip(-2),
+        ),
+        Mistake(
+            "an image is flipped both ways: flip only dim -1, the width.",
+            image.flip(-1, -2),
+        ),
+        Mistake(
+            "an image has its colour channels reversed (dim 1 of the batch): flip "
+            "dim -1, the width.",
+            image.flip(0),
+        ),
+    ]
 
 
 def _changed_share(random_flip, images: torch.Tensor, seed: int) -> float:
@@ -242,7 +240,7 @@ def _changed_share(random_flip, images: torch.Tensor, seed: int) -> float:
 def check_random_flip(random_flip) -> None:
     """Check per-image left-right flips with probability 0.5, from the generator."""
     n = 200
-    images = torch.randn(n, 3, 5, 6, generator=torch.Generator().manual_seed(0))
+    images = random_normal(n, 3, 5, 6, seed=0)
     before = images.clone()
     out = call_student(random_flip, images, torch.Generator().manual_seed(0))
     if not torch.equal(images, before):
@@ -250,25 +248,18 @@ def check_random_flip(random_flip) -> None:
             "random_flip changed its input in place: the dataset itself would be "
             "flipped, and flipped again next epoch. Return a new tensor."
         )
-    if not isinstance(out, torch.Tensor) or out.shape != images.shape:
-        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out)
-        raise ExerciseError(
-            f"return a tensor of the input's shape {tuple(images.shape)}, got {shape}."
-        )
-    kinds = [_flip_kind(out[i], images[i]) for i in range(n)]
-    messages = {
-        "up-down": "an image is flipped upside down: dim -2 is the height. A "
-        "horizontal flip mirrors the width, dim -1 (images.flip(-1)).",
-        "both": "an image is flipped both ways: flip only dim -1, the width.",
-        "channels": "an image has its colour channels reversed (dim 1 of the batch): "
-        "flip dim -1, the width.",
-        "other": "an output image is neither the input image nor its mirror image: "
-        "each image must be kept as it is or flipped left-right, nothing else.",
-    }
-    for kind, message in messages.items():
-        if kind in kinds:
-            raise ExerciseError(message)
-    flipped = kinds.count("left-right") / n
+    out = as_tensor(out, "the flipped batch", images.shape, like="the input")
+    flips = 0
+    for image, result in zip(images, out, strict=True):
+        if torch.equal(result, image.flip(-1)):
+            flips += 1
+        elif not torch.equal(result, image):
+            raise ExerciseError(
+                first_mistake(result, _flip_mistakes(image), rtol=0, atol=0)
+                or "an output image is neither the input image nor its mirror image: "
+                "each image must be kept as it is or flipped left-right, nothing else."
+            )
+    flipped = flips / n
     if flipped in (0.0, 1.0):
         shares = {_changed_share(random_flip, images, s) for s in range(1, 20)}
         if shares == {0.0}:

@@ -6,48 +6,20 @@ import math
 
 import torch
 
+from gancourse.checks.coerce import as_float, as_tensor
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.inputs import random_normal, random_uniform
 from gancourse.metrics.memorisation import nearest_distances as reference_nearest
 from gancourse.metrics.scores import inception_score as reference_inception_score
 
-
-def _random(*shape: int, seed: int) -> torch.Tensor:
-    """A reproducible standard-normal tensor that leaves torch's global RNG alone."""
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+FID_TOLERANCE = {"rtol": 1e-3, "atol": 1e-4}  # an eigendecomposition in float32
 
 
 def _uniform(*shape: int, seed: int) -> torch.Tensor:
-    """Reproducible values in [-1, 1), like images, without the global RNG."""
-    return torch.rand(*shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
-
-
-def _number(value, what: str) -> float:
-    """The student's result as a Python float, or one plain error."""
-    if isinstance(value, torch.Tensor):
-        if value.is_complex():
-            raise ExerciseError(
-                f"{what} is a complex number: the eigenvalues of a product of two "
-                "covariance matrices come back complex in torch, with (nearly) zero "
-                "imaginary parts; keep the real part, .real, before summing."
-            )
-        if value.numel() != 1:
-            raise ExerciseError(
-                f"{what} should be one number, got a tensor of shape "
-                f"{tuple(value.shape)}: average or sum it down to a single value."
-            )
-        return float(value.detach().reshape(()))
-    if isinstance(value, complex):
-        raise ExerciseError(f"{what} is complex: keep the real part, .real.")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ExerciseError(
-            f"{what} should be a number, got {type(value).__name__}."
-        ) from None
-
-
-def _close(a: float, b: float, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
-    return math.isfinite(a) and abs(a - b) <= atol + rtol * abs(b)
+    """Reproducible values in [-1, 1), like images."""
+    return random_uniform(*shape, seed=seed) * 2 - 1
 
 
 # ---- exercise 1: the Inception Score ----------------------------------------------
@@ -58,7 +30,7 @@ def _kl_rows(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return (torch.xlogy(p, p) - torch.xlogy(p, q)).sum(dim=1)
 
 
-def _inception_mistakes(probs: torch.Tensor) -> list[tuple[float, str]]:
+def _inception_mistakes(probs: torch.Tensor) -> list[Mistake]:
     """The usual wrong versions of the Inception Score, each with what to say."""
     p = probs.double()  # (N, K)
     marginal = p.mean(dim=0, keepdim=True)  # (1, K)
@@ -66,56 +38,58 @@ def _inception_mistakes(probs: torch.Tensor) -> list[tuple[float, str]]:
     geometric = p.log().mean(dim=0, keepdim=True).exp()  # exp(mean log p), (1, K)
     across_classes = p.mean(dim=1, keepdim=True)  # (N, 1): 1/K for every image
     return [
-        (
-            kl.mean().item(),
+        Mistake(
             "you returned the mean KL divergence, which is log IS: the Inception "
             "Score is exp of it, exp(mean_i KL(p(y|x_i) || p(y))).",
+            kl.mean().item(),
         ),
-        (
-            math.exp(_kl_rows(marginal.expand_as(p), p).mean().item()),
+        Mistake(
             "the KL divergence is the wrong way round: IS uses KL(p(y|x) || p(y)) = "
             "sum_y p(y|x) log(p(y|x) / p(y)), weighted by each image's own "
             "p(y|x), not by the marginal p(y).",
+            math.exp(_kl_rows(marginal.expand_as(p), p).mean().item()),
         ),
-        (
-            math.exp(_kl_rows(p, across_classes).mean().item()),
+        Mistake(
             "your p(y) is each image's average over its classes (1/K everywhere): "
             "the marginal p(y) averages the rows over the IMAGES, "
             "probs.mean(dim=0), one probability per class.",
+            math.exp(_kl_rows(p, across_classes).mean().item()),
         ),
-        (
-            1.0,
+        Mistake(
             "your score is exactly 1 here: the marginal p(y) is computed per image, "
             "so it equals p(y|x) and every KL is 0. p(y) is ONE distribution, the "
             "mean of all the rows, probs.mean(dim=0).",
+            1.0,
         ),
-        (
-            kl.exp().mean().item(),
+        Mistake(
             "you averaged exp(KL) over the images: the Inception Score is the exp "
             "of the MEAN KL, exp(kl.mean()), not the mean of exp(kl).",
+            kl.exp().mean().item(),
         ),
-        (
-            math.exp(_kl_rows(p, geometric).mean().item()),
+        Mistake(
             "your log p(y) is the mean of the logs, mean_i log p(y|x_i): p(y) is the "
             "mean of the probabilities, so log p(y) = log(mean_i p(y|x_i)), the log "
             "of the mean.",
+            math.exp(_kl_rows(p, geometric).mean().item()),
         ),
-        (
-            math.exp((kl / p.shape[1]).mean().item()),
+        Mistake(
             "the KL divergence was averaged over the classes: sum over the classes "
             "y, then average over the images.",
+            math.exp((kl / p.shape[1]).mean().item()),
         ),
-        (
-            math.exp(kl.sum().item()),
+        Mistake(
             "you summed the KL over the images: average it, exp(kl.mean()), or the "
             "score grows with the number of images.",
+            math.exp(kl.sum().item()),
         ),
     ]
 
 
 def _probs_cases() -> list[tuple[str, torch.Tensor]]:
     """Softmax rows to score: random, confident and spread, all alike."""
-    soft = torch.softmax(1.5 * _random(12, 5, seed=11), dim=1)  # (12, 5), no zeros
+    soft = torch.softmax(
+        1.5 * random_normal(12, 5, seed=11), dim=1
+    )  # (12, 5), no zeros
     one_hot = torch.eye(5).repeat(2, 1)  # (10, 5): each class twice, certain
     alike = soft[:1].repeat(8, 1)  # (8, 5): every image gets the same distribution
     return [
@@ -128,7 +102,8 @@ def _probs_cases() -> list[tuple[str, torch.Tensor]]:
 def check_inception_score(inception_score) -> None:
     """Check exp(mean_i KL(p(y|x_i) || p(y))) against gancourse's inception_score."""
     for name, probs in _probs_cases():
-        value = _number(call_student(inception_score, probs.clone()), "the score")
+        out = call_student(inception_score, probs.clone())
+        value = as_float(out, "the score", finite=False)
         expected = reference_inception_score(probs)
         if math.isnan(value):
             raise ExerciseError(
@@ -137,13 +112,12 @@ def check_inception_score(inception_score) -> None:
                 "torch.xlogy(p, p) - torch.xlogy(p, q), or clamp p to at least 1e-12 "
                 "before the log."
             )
-        if _close(value, expected):
+        if close(value, expected, **TOLERANCE):
             continue
-        for wrong, message in _inception_mistakes(probs):
-            if _close(value, wrong) and not _close(wrong, expected):
-                raise ExerciseError(message)
+        mistakes = _inception_mistakes(probs)
         raise ExerciseError(
-            f"for {name} the Inception Score is {expected:.4f}; yours is "
+            first_mistake(value, mistakes, expected=expected, **TOLERANCE)
+            or f"for {name} the Inception Score is {expected:.4f}; yours is "
             f"{value:.4f}. Compute p(y) = probs.mean(dim=0), each image's "
             "KL(p(y|x) || p(y)) summed over the classes, then exp of their mean."
         )
@@ -171,15 +145,16 @@ def reference_fid(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
     """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), in float64."""
     mu_a, s_a = _moments(features_a)
     mu_b, s_b = _moments(features_b)
-    mean_part = (mu_a - mu_b).square().sum().item()
-    return (
-        mean_part
-        + (s_a.trace() + s_b.trace()).item()
-        - 2 * _trace_sqrt_product(s_a, s_b)
-    )
+    return _frechet((mu_a - mu_b).square().sum().item(), s_a, s_b)
 
 
-def _fid_mistakes(fa: torch.Tensor, fb: torch.Tensor) -> list[tuple[float, str]]:
+def _frechet(mean_part: float, s_a: torch.Tensor, s_b: torch.Tensor) -> float:
+    """The mean part, given, plus Tr(S_a + S_b - 2 (S_a S_b)^(1/2))."""
+    traces = (s_a.trace() + s_b.trace()).item()
+    return mean_part + traces - 2 * _trace_sqrt_product(s_a, s_b)
+
+
+def _fid_mistakes(fa: torch.Tensor, fb: torch.Tensor) -> list[Mistake]:
     """The usual wrong versions of FID, each with what to say about it."""
     fa, fb = fa.double(), fb.double()
     mu_a, s_a = _moments(fa)
@@ -193,74 +168,70 @@ def _fid_mistakes(fa: torch.Tensor, fb: torch.Tensor) -> list[tuple[float, str]]
     sd_a, sd_b = s_a.diagonal().sqrt(), s_b.diagonal().sqrt()
     per_image = (fa.mean(dim=1) - fb.mean(dim=1)).square().sum().item()
     return [
-        (
-            math.sqrt(mean_part) + traces - 2 * cross,
+        Mistake(
             "the mean term is not squared: FID adds ||mu_a - mu_b||^2, the SQUARED "
             "distance between the means, (mu_a - mu_b).square().sum().",
+            math.sqrt(mean_part) + traces - 2 * cross,
         ),
-        (
-            mean_part + traces - 2 * (s_a @ s_b).trace().item(),
+        Mistake(
             "the square root is missing: the cross term is "
             "2 Tr((S_a S_b)^(1/2)), a matrix square root, not 2 Tr(S_a S_b).",
+            mean_part + traces - 2 * (s_a @ s_b).trace().item(),
         ),
-        (
-            mean_part + traces - 2 * (s_a @ s_b).diagonal().sqrt().sum().item(),
+        Mistake(
             "you took the square root of each ENTRY of S_a @ S_b (.sqrt() works "
             "elementwise): the matrix square root is another thing. "
             "Tr((S_a S_b)^(1/2)) is the sum of the square roots of the EIGENVALUES "
             "of S_a @ S_b: torch.linalg.eigvals(S_a @ S_b).sqrt().real.sum().",
+            mean_part + traces - 2 * (s_a @ s_b).diagonal().sqrt().sum().item(),
         ),
-        (
-            mean_part + traces - 2 * math.sqrt((s_a @ s_b).trace().item()),
+        Mistake(
             "you took the square root of the trace, sqrt(Tr(S_a S_b)): the cross "
             "term is the trace of the matrix square root, Tr((S_a S_b)^(1/2)) = "
             "sum of the square roots of S_a S_b's eigenvalues.",
+            mean_part + traces - 2 * math.sqrt((s_a @ s_b).trace().item()),
         ),
-        (
-            mean_part + traces - cross,
+        Mistake(
             "the factor 2 in front of Tr((S_a S_b)^(1/2)) is missing.",
+            mean_part + traces - cross,
         ),
-        (
-            mean_part
-            + (biased_a.trace() + biased_b.trace()).item()
-            - 2 * _trace_sqrt_product(biased_a, biased_b),
+        Mistake(
             "your covariances divide by N: FID (and torchmetrics) uses the unbiased "
             "covariance, which divides by N - 1, as torch.cov(features.T) does.",
+            _frechet(mean_part, biased_a, biased_b),
         ),
-        (
-            mean_part
-            + (rows_a.trace() + rows_b.trace()).item()
-            - 2 * _trace_sqrt_product(rows_a, rows_b),
+        Mistake(
             "your covariance matrices are N x N, one row per IMAGE: torch.cov treats "
             "each row as a variable, so give it the features as rows, "
             "torch.cov(features.T), a D x D matrix.",
+            _frechet(mean_part, rows_a, rows_b),
         ),
-        (
-            mean_part + (sd_a - sd_b).square().sum().item(),
+        Mistake(
             "you used only each feature's variance (the diagonal): FID compares the "
             "full covariance matrices, S = torch.cov(features.T), because the "
             "features are correlated.",
+            mean_part + (sd_a - sd_b).square().sum().item(),
         ),
-        (
-            math.sqrt(max(right, 0.0)),
+        Mistake(
             "you returned the square root: FID is the SQUARED Frechet distance d^2, "
             "||mu_a - mu_b||^2 + Tr(...), with no square root over the whole.",
+            math.sqrt(max(right, 0.0)),
         ),
-        (
-            traces - 2 * cross,
+        Mistake(
             "the mean term ||mu_a - mu_b||^2 is missing: two sets with the same "
             "spread but different averages must differ.",
+            traces - 2 * cross,
         ),
-        (
-            mean_part,
+        Mistake(
             "the covariance part Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) is missing: with "
             "the means alone, a generator that always returns the average image "
             "would score 0.",
+            mean_part,
         ),
-        (
-            per_image + traces - 2 * cross,
+        Mistake(
             "your means are one number per IMAGE (the mean over dim 1): take the "
             "mean over the images, features.mean(dim=0), one mean per feature.",
+            per_image + traces - 2 * cross,
         ),
     ]
 
@@ -271,10 +242,12 @@ def _fid_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
         [[1.0, 0.3, 0, 0, 0], [0, 0.8, 0.5, 0, 0], [0, 0, 1.2, 0, 0.4]]
         + [[0.2, 0, 0, 0.7, 0], [0, 0, 0, 0.3, 1.1]]
     )  # (5, 5): correlated features
-    a = _random(24, 5, seed=21) @ mix  # (24, 5)
-    b = 0.7 * _random(24, 5, seed=22) @ mix.T + 0.5  # (24, 5): other mean and spread
-    c = _random(40, 5, seed=23) @ mix + 0.2  # (40, 5)
-    d = 1.3 * _random(30, 5, seed=24)  # (30, 5)
+    a = random_normal(24, 5, seed=21) @ mix  # (24, 5)
+    b = (
+        0.7 * random_normal(24, 5, seed=22) @ mix.T + 0.5
+    )  # (24, 5): other mean and spread
+    c = random_normal(40, 5, seed=23) @ mix + 0.2  # (40, 5)
+    d = 1.3 * random_normal(30, 5, seed=24)  # (30, 5)
     return [
         ("two sets of 24 feature vectors", a, b),
         ("sets of 40 and 30 feature vectors", c, d),
@@ -285,7 +258,8 @@ def _fid_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
 def check_fid_from_features(fid_from_features) -> None:
     """Check ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) on features."""
     for name, fa, fb in _fid_cases():
-        value = _number(call_student(fid_from_features, fa.clone(), fb.clone()), "FID")
+        out = call_student(fid_from_features, fa.clone(), fb.clone())
+        value = as_float(out, "FID", finite=False)
         expected = reference_fid(fa, fb)
         if math.isnan(value):
             raise ExerciseError(
@@ -295,15 +269,12 @@ def check_fid_from_features(fid_from_features) -> None:
                 "EIGENVALUES of S_a @ S_b: torch.linalg.eigvals(S_a @ S_b).sqrt()"
                 ".real.sum()."
             )
-        if _close(value, expected, rtol=1e-3, atol=1e-4):
+        if close(value, expected, **FID_TOLERANCE):
             continue
-        for wrong, message in _fid_mistakes(fa, fb):
-            if _close(value, wrong, rtol=1e-3, atol=1e-4) and not _close(
-                wrong, expected, rtol=1e-3, atol=1e-4
-            ):
-                raise ExerciseError(message)
+        mistakes = _fid_mistakes(fa, fb)
         raise ExerciseError(
-            f"for {name} FID is {expected:.4f}; yours is {value:.4f}. Compute "
+            first_mistake(value, mistakes, expected=expected, **FID_TOLERANCE)
+            or f"for {name} FID is {expected:.4f}; yours is {value:.4f}. Compute "
             "mu = features.mean(dim=0) and S = torch.cov(features.T) for each set, "
             "then ||mu_a - mu_b||^2 + Tr(S_a) + Tr(S_b) - 2 Tr((S_a S_b)^(1/2))."
         )
@@ -316,49 +287,47 @@ def check_fid_from_features(fid_from_features) -> None:
 # ---- exercise 3: nearest training image -------------------------------------------
 
 
-def _nearest_mistakes(
-    samples: torch.Tensor, train: torch.Tensor
-) -> list[tuple[torch.Tensor, str]]:
+def _nearest_mistakes(samples: torch.Tensor, train: torch.Tensor) -> list[Mistake]:
     """The usual wrong versions of the nearest distances, each with what to say."""
     s, t = samples.flatten(1).double(), train.flatten(1).double()  # (N, D), (M, D)
     squared = (s[:, None] - t[None]).square().sum(dim=2)  # (N, M)
     distances = squared.sqrt()  # (N, M)
     return [
-        (
-            squared.min(dim=1).values,
+        Mistake(
             "these are SQUARED distances: take the square root (the L2 distance, "
             "as torch.cdist gives), so the threshold of section 5 is in pixel units.",
+            squared.min(dim=1).values,
         ),
-        (
-            (s - t.mean(dim=0)).norm(dim=1),
+        Mistake(
             "you measured the distance to the MEAN training image, a blurry average "
             "no sample could copy: a copy of one training image must come out at 0. "
             "Take the minimum over all the training images.",
+            (s - t.mean(dim=0)).norm(dim=1),
         ),
-        (
-            distances[:, 0],
+        Mistake(
             "you compared each sample with the first training image only: take the "
             "minimum over ALL training images, distances.min(dim=1).",
+            distances[:, 0],
         ),
-        (
-            distances.mean(dim=1),
+        Mistake(
             "you averaged the distances over the training images: memorisation is "
             "about the NEAREST one, distances.min(dim=1).values.",
+            distances.mean(dim=1),
         ),
-        (
-            distances.max(dim=1).values,
+        Mistake(
             "you took the largest distance, the farthest training image: the "
             "nearest one is the minimum.",
+            distances.max(dim=1).values,
         ),
-        (
-            (s[:, None] - t[None]).abs().sum(dim=2).min(dim=1).values,
+        Mistake(
             "these are L1 distances (sums of absolute differences): use the L2 "
             "distance, the square root of the summed squared differences.",
+            (s[:, None] - t[None]).abs().sum(dim=2).min(dim=1).values,
         ),
-        (
-            (squared / s.shape[1]).sqrt().min(dim=1).values,
+        Mistake(
             "you averaged the squared differences over the pixels (a root mean "
             "square): sum them over all C*H*W values, then take the square root.",
+            (squared / s.shape[1]).sqrt().min(dim=1).values,
         ),
     ]
 
@@ -368,7 +337,7 @@ def _nearest_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     train = _uniform(9, 1, 4, 4, seed=31)  # (9, 1, 4, 4)
     samples = _uniform(6, 1, 4, 4, seed=32)  # (6, 1, 4, 4)
     samples[2] = train[5]  # a copy: its distance is 0
-    samples[4] = train[7] + 0.05 * _random(1, 4, 4, seed=33)  # a near copy
+    samples[4] = train[7] + 0.05 * random_normal(1, 4, 4, seed=33)  # a near copy
     colour_train = _uniform(7, 3, 3, 3, seed=34)  # (7, 3, 3, 3)
     colour = _uniform(4, 3, 3, 3, seed=35)  # (4, 3, 3, 3)
     return [
@@ -390,9 +359,7 @@ def check_nearest_distances(nearest_distances) -> None:
                 f"return only the distances, one tensor of shape ({len(samples)},), "
                 f"not a tuple of {len(out)} things."
             )
-        if not isinstance(out, torch.Tensor):
-            raise ExerciseError(f"return a tensor, got {type(out).__name__}.")
-        out = out.detach().cpu()
+        out = as_tensor(out, "the distances", finite=False).detach().cpu()
         if out.shape == (len(train),):
             raise ExerciseError(
                 "the result has one value per TRAINING image, shape "
@@ -411,13 +378,12 @@ def check_nearest_distances(nearest_distances) -> None:
                 "nearest training image (argmin); return its distance (min)."
             )
         expected = reference_nearest(samples, train)[0]
-        if torch.allclose(out.double(), expected.double(), atol=1e-4):
+        if close(out, expected, atol=1e-4):
             continue
-        for wrong, message in _nearest_mistakes(samples, train):
-            if torch.allclose(out.double(), wrong, atol=1e-4):
-                raise ExerciseError(message)
+        mistakes = _nearest_mistakes(samples, train)
         raise ExerciseError(
-            f"for {name} the nearest distances are "
+            first_mistake(out, mistakes, expected=expected, atol=1e-4)
+            or f"for {name} the nearest distances are "
             f"{[round(v, 3) for v in expected.tolist()]}; yours are "
             f"{[round(v, 3) for v in out.tolist()]}. Flatten the images, take "
             "torch.cdist(samples, train) and its minimum over the training images."

@@ -6,25 +6,11 @@ import copy
 
 import numpy as np
 
+from gancourse.checks.coerce import as_array, as_float
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.reference import bce_with_logits_numpy, sigmoid
 from gancourse.nn_numpy import SGD, Dense, LeakyReLU, Sequential, Tanh
-
-
-def _bce_with_logits(logits: np.ndarray, target: float) -> tuple[float, np.ndarray]:
-    """Mean BCE of sigmoid(logits) against `target`, and its gradient."""
-    sigmoid = 1 / (1 + np.exp(-logits))
-    loss = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
-    return float(loss.mean()), (sigmoid - target) / logits.size
-
-
-def _as_array(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """The student's gradient as an array of `shape`, or a clear ExerciseError."""
-    array = np.asarray(value, dtype=float)
-    if array.shape != shape:
-        raise ExerciseError(
-            f"{name} should have the shape of the logits, {shape}, got {array.shape}."
-        )
-    return array
 
 
 def check_discriminator_loss(discriminator_loss) -> None:
@@ -43,44 +29,44 @@ def check_discriminator_loss(discriminator_loss) -> None:
             "discriminator_loss should return three things: (loss, grad_real, "
             "grad_fake)."
         )
-    loss = float(out[0])
-    grad_real = _as_array(out[1], "grad_real", logits_real.shape)
-    grad_fake = _as_array(out[2], "grad_fake", logits_fake.shape)
+    loss = as_float(out[0], "the loss")
+    grad_real = as_array(out[1], "grad_real", logits_real.shape, like="logits_real")
+    grad_fake = as_array(out[2], "grad_fake", logits_fake.shape, like="logits_fake")
 
-    loss_real, want_real = _bce_with_logits(logits_real, 1.0)
-    loss_fake, want_fake = _bce_with_logits(logits_fake, 0.0)
+    loss_real, want_real = bce_with_logits_numpy(logits_real, 1.0)
+    loss_fake, want_fake = bce_with_logits_numpy(logits_fake, 0.0)
     want_loss = loss_real + loss_fake
-    swapped = (
-        _bce_with_logits(logits_real, 0.0)[0] + _bce_with_logits(logits_fake, 1)[0]
+    summed = (
+        "you summed over the batch instead of averaging: take the mean over "
+        "each batch, so the gradient of each logit is (sigmoid(z) - target) / N."
     )
-    squashed_real, squashed_fake = (1 / (1 + np.exp(-z)) for z in before)
-    squashed = (
-        _bce_with_logits(squashed_real, 1.0)[0] + _bce_with_logits(squashed_fake, 0)[0]
-    )
-    summed = len(logits_real) * loss_real + len(logits_fake) * loss_fake
-
-    if np.isclose(loss, swapped):
-        raise ExerciseError(
+    mistakes = [
+        Mistake(
             "the labels are swapped: real images have target 1 and generated ones "
-            "target 0, so the loss is BCE(logits_real, 1) + BCE(logits_fake, 0)."
-        )
-    if np.isclose(loss, squashed):
-        raise ExerciseError(
+            "target 0, so the loss is BCE(logits_real, 1) + BCE(logits_fake, 0).",
+            bce_with_logits_numpy(logits_real, 0.0)[0]
+            + bce_with_logits_numpy(logits_fake, 1.0)[0],
+        ),
+        Mistake(
             "you applied a sigmoid before BCE-with-logits: bce_with_logits takes "
             "the raw logits and applies the sigmoid itself (stably). Pass the "
-            "logits straight in."
-        )
-    if np.isclose(loss, summed) or np.allclose(grad_real, want_real * len(before[0])):
-        raise ExerciseError(
-            "you summed over the batch instead of averaging: take the mean over "
-            "each batch, so the gradient of each logit is (sigmoid(z) - target) / N."
-        )
-    if np.isclose(loss, want_loss / 2):
-        raise ExerciseError(
+            "logits straight in.",
+            bce_with_logits_numpy(sigmoid(logits_real), 1.0)[0]
+            + bce_with_logits_numpy(sigmoid(logits_fake), 0.0)[0],
+        ),
+        Mistake(summed, len(logits_real) * loss_real + len(logits_fake) * loss_fake),
+        Mistake(
             "the loss is half what it should be: add the real and the fake mean "
-            "losses, do not average them."
-        )
-    if not np.isclose(loss, want_loss):
+            "losses, do not average them.",
+            want_loss / 2,
+        ),
+    ]
+    message = first_mistake(loss, mistakes, expected=want_loss) or first_mistake(
+        grad_real, [Mistake(summed, want_real * len(logits_real))]
+    )
+    if message:
+        raise ExerciseError(message)
+    if not close(loss, want_loss):
         raise ExerciseError(
             f"the loss should be {want_loss:.4f} for these logits, got {loss:.4f}: "
             "it is -mean(log D(x)) - mean(log(1 - D(G(z))))."
@@ -89,14 +75,15 @@ def check_discriminator_loss(discriminator_loss) -> None:
         ("grad_real", grad_real, want_real),
         ("grad_fake", grad_fake, want_fake),
     ):
-        if np.allclose(got, -want):
-            raise ExerciseError(
+        if not close(got, want):
+            sign = Mistake(
                 f"{name} has the wrong sign: it is (sigmoid(z) - target) / N, the "
-                "direction that increases the loss."
+                "direction that increases the loss.",
+                -want,
             )
-        if not np.allclose(got, want):
             raise ExerciseError(
-                f"the loss is right but {name} is not: for each logit z it is "
+                first_mistake(got, [sign])
+                or f"the loss is right but {name} is not: for each logit z it is "
                 "(sigmoid(z) - target) / N, N the size of that batch."
             )
     print("Correct: D's loss is BCE(real, 1) + BCE(fake, 0), each averaged.")
@@ -123,12 +110,12 @@ def _reference_step(generator, discriminator, noise, lr, kind, stale=None):
             grad += old
     logits = discriminator(generator(noise))
     if kind == "non-saturating":
-        loss, grad = _bce_with_logits(logits, 1.0)
+        loss, grad = bce_with_logits_numpy(logits, 1.0)
     elif kind == "minimax":
-        loss, grad = _bce_with_logits(logits, 0.0)
+        loss, grad = bce_with_logits_numpy(logits, 0.0)
         loss, grad = -loss, -grad
     else:  # "wrong way": D's own target 0 for fakes, minimised by G
-        loss, grad = _bce_with_logits(logits, 0.0)
+        loss, grad = bce_with_logits_numpy(logits, 0.0)
     generator.backward(discriminator.backward(grad))
     SGD(generator.parameters(), lr=lr).step()
     return loss, [param.copy() for param, _ in generator.parameters()]
@@ -165,41 +152,36 @@ def check_generator_step(generator_step) -> None:
             "G's weights did not change: after the backward pass, call opt_g.step()."
         )
 
-    def matches(params):
-        return all(np.allclose(a, b) for a, b in zip(g_after, params, strict=True))
-
-    if not matches(want):
-        _, with_stale = _reference_step(
-            _with_weights(generator, g_before), discriminator, noise, lr,
-            "non-saturating", stale=stale,
-        )  # fmt: skip
-        if matches(with_stale):
-            raise ExerciseError(
+    if not close(g_after, want):
+        start = _with_weights(generator, g_before)
+        mistakes = [
+            Mistake(
                 "G's gradients from an earlier step were still in G's grads: backward "
-                "adds into them, so call opt_g.zero_grad() before G's backward pass."
-            )
-        variants = {
-            "minimax": (
+                "adds into them, so call opt_g.zero_grad() before G's backward pass.",
+                _reference_step(
+                    start, discriminator, noise, lr, "non-saturating", stale=stale
+                )[1],
+            ),
+            Mistake(
                 "that is the minimax loss, minimising log(1 - D(G(z))): its gradient "
                 "vanishes when D confidently calls the samples fake (D(G(z)) = 0.05 "
                 "here). Use the non-saturating loss, BCE(D's logits, 1) = "
-                "-log D(G(z))."
+                "-log D(G(z)).",
+                _reference_step(start, discriminator, noise, lr, "minimax")[1],
             ),
-            "wrong way": (
+            Mistake(
                 "G moved to make D *more* sure its samples are fake: G wants D's "
-                "logits for its samples to rise, so use target 1 (real), not 0."
+                "logits for its samples to rise, so use target 1 (real), not 0.",
+                _reference_step(start, discriminator, noise, lr, "wrong way")[1],
             ),
-        }
-        for kind, message in variants.items():
-            start = _with_weights(generator, g_before)
-            if matches(_reference_step(start, discriminator, noise, lr, kind)[1]):
-                raise ExerciseError(message)
+        ]
         raise ExerciseError(
-            "G's new weights are not those of one non-saturating step: generate "
+            first_mistake(g_after, mistakes)
+            or "G's new weights are not those of one non-saturating step: generate "
             "fake = G(noise), score it with D, take BCE(logits, 1) and its gradient, "
             "backpropagate through D (D.backward) and then G, and step opt_g."
         )
-    if loss is None or not np.isclose(float(loss), want_loss):
+    if loss is None or not close(as_float(loss, "G's loss"), want_loss):
         raise ExerciseError(
             f"the update is right; now return G's loss, BCE(logits, 1) = "
             f"{want_loss:.4f} here, got {loss}."

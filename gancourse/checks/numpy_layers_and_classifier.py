@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from gancourse.checks.coerce import as_array, as_float
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 
 # (size, kernel, stride, padding) cases, chosen so that each usual mistake shows
@@ -25,11 +27,7 @@ def check_conv_output_size(conv_output_size) -> None:
     got, wanted = [], []
     for size, kernel, stride, padding in _CONV_CASES:
         out = call_student(conv_output_size, size, kernel, stride, padding)
-        if not isinstance(out, (int, np.integer, float, np.floating)):
-            raise ExerciseError(
-                f"conv_output_size should return a number, got {type(out).__name__}."
-            )
-        got.append(out)
+        got.append(as_float(out, "the size conv_output_size returns"))
         wanted.append((size + 2 * padding - kernel) // stride + 1)
     cases = list(zip(_CONV_CASES, got, wanted, strict=True))
     if any(o != int(o) for o in got):
@@ -38,28 +36,30 @@ def check_conv_output_size(conv_output_size) -> None:
             f"for H={h}, k={k}, s={s}, p={p} you return {out}, a fraction: a kernel "
             "position exists only where the whole kernel fits, so round down with //."
         )
-    if all(o == w - 1 for _, o, w in cases):
-        raise ExerciseError(
+    mistakes = [
+        Mistake(
             "every answer is one too small: you forgot the + 1. With H = k and no "
-            "padding the kernel fits exactly once, so the output has 1 pixel."
-        )
-    once = [(h + p - k) // s + 1 for h, k, s, p in _CONV_CASES]
-    if got == once and got != wanted:
-        raise ExerciseError(
+            "padding the kernel fits exactly once, so the output has 1 pixel.",
+            [w - 1 for w in wanted],
+        ),
+        Mistake(
             "you added the padding once: padding p adds p pixels on each side, "
-            "top and bottom (left and right), so the padded size is H + 2p."
-        )
-    ceiled = [math.ceil((h + 2 * p - k) / s) + 1 for h, k, s, p in _CONV_CASES]
-    if got == ceiled and got != wanted:
-        raise ExerciseError(
+            "top and bottom (left and right), so the padded size is H + 2p.",
+            [(h + p - k) // s + 1 for h, k, s, p in _CONV_CASES],
+        ),
+        Mistake(
             "you rounded up: with H=8, k=3, s=2 the kernel fits at columns 0, 2 and "
-            "4 only (at 6 it would stick out), so round down with //."
-        )
+            "4 only (at 6 it would stick out), so round down with //.",
+            [math.ceil((h + 2 * p - k) / s) + 1 for h, k, s, p in _CONV_CASES],
+        ),
+    ]
+    if message := first_mistake(got, mistakes, expected=wanted):
+        raise ExerciseError(message)
     for (h, k, s, p), out, w in cases:
         if out != w:
             raise ExerciseError(
                 f"for H={h}, k={k}, s={s}, p={p} the output has {w} pixels, "
-                f"you return {out}: the formula is (H + 2p - k) // s + 1."
+                f"you return {out:g}: the formula is (H + 2p - k) // s + 1."
             )
     print("Correct: (H + 2p - k) // s + 1, e.g. 28 px, k=4, s=2, p=1 -> 14 px.")
 
@@ -77,7 +77,8 @@ def _dense_answers(dense_backward, x, W, grad_out):
             raise ExerciseError(
                 "dense_backward changed one of its inputs in place: compute new arrays."
             )
-    return [np.asarray(a, dtype=float) for a in out]
+    names = ("grad_W", "grad_b", "grad_x")
+    return [as_array(a, name) for a, name in zip(out, names, strict=True)]
 
 
 def check_dense_backward(dense_backward) -> None:
@@ -87,39 +88,44 @@ def check_dense_backward(dense_backward) -> None:
     x, W = rng.normal(size=(n, n_in)), rng.normal(size=(n_out, n_in))
     grad_out = rng.normal(size=(n, n_out))
     grad_W, grad_b, grad_x = _dense_answers(dense_backward, x, W, grad_out)
-    if grad_b.shape == (n, n_out) and np.allclose(grad_b, grad_out):
-        raise ExerciseError(
+    bias_mistakes = [
+        Mistake(
             "grad_b has one row per example: the bias is shared by the whole batch, "
-            "so sum grad_out over the batch (axis 0) to get one value per output."
-        )
-    if grad_b.shape == (n_out,) and np.allclose(grad_b, grad_out.mean(axis=0)):
-        raise ExerciseError(
+            "so sum grad_out over the batch (axis 0) to get one value per output.",
+            grad_out,
+        ),
+        Mistake(
             "grad_b is the batch mean: the loss already averages over the batch, "
-            "so each example's contribution adds up. Sum over axis 0, do not average."
-        )
-    if grad_b.shape != (n_out,) or not np.allclose(grad_b, grad_out.sum(axis=0)):
+            "so each example's contribution adds up. Sum over axis 0, do not average.",
+            grad_out.mean(axis=0),
+        ),
+    ]
+    if not close(grad_b, grad_out.sum(axis=0)):
         raise ExerciseError(
-            f"grad_b should have shape ({n_out},) like b and equal grad_out summed "
+            first_mistake(grad_b, bias_mistakes)
+            or f"grad_b should have shape ({n_out},) like b and equal grad_out summed "
             "over the batch (axis 0)."
         )
-    if np.allclose(grad_W, x.T @ grad_out):
-        raise ExerciseError(
+    if not close(grad_W, grad_out.T @ x):
+        transposed = Mistake(
             "grad_W is transposed: W has shape (n_out, n_in), so its gradient is "
-            "grad_out.T @ x, of the same shape, not x.T @ grad_out."
+            "grad_out.T @ x, of the same shape, not x.T @ grad_out.",
+            x.T @ grad_out,
         )
-    if grad_W.shape != W.shape or not np.allclose(grad_W, grad_out.T @ x):
         raise ExerciseError(
-            "grad_W should be grad_out.T @ x: entry (j, i) adds up, over the batch, "
+            first_mistake(grad_W, [transposed])
+            or "grad_W should be grad_out.T @ x: entry (j, i) adds up, over the batch, "
             "the gradient at output j times input i."
         )
-    if np.allclose(grad_x, grad_out @ W.T):
-        raise ExerciseError(
+    if not close(grad_x, grad_out @ W):
+        transposed = Mistake(
             "grad_x uses W.T: the forward pass is x @ W.T, so going back multiplies "
-            "by W itself: grad_x = grad_out @ W, of shape (N, n_in)."
+            "by W itself: grad_x = grad_out @ W, of shape (N, n_in).",
+            grad_out @ W.T,
         )
-    if grad_x.shape != x.shape or not np.allclose(grad_x, grad_out @ W):
         raise ExerciseError(
-            "grad_x should be grad_out @ W, with the shape of x: each input feeds "
+            first_mistake(grad_x, [transposed])
+            or "grad_x should be grad_out @ W, with the shape of x: each input feeds "
             "every output j through weight W[j, i]."
         )
     n, n_in, n_out = 4, 6, 2  # and a non-square layer
@@ -129,20 +135,12 @@ def check_dense_backward(dense_backward) -> None:
     expected = (grad_out.T @ x, grad_out.sum(axis=0), grad_out @ W)
     names = ("grad_W", "grad_b", "grad_x")
     for name, got, want in zip(names, answers, expected, strict=True):
-        if got.shape != want.shape or not np.allclose(got, want):
+        if not close(got, want):
             raise ExerciseError(
                 f"right for a square layer but not for Dense({n_in}, {n_out}): "
                 f"{name} should have shape {want.shape}, got {got.shape}."
             )
     print("Correct: grad_W = g.T @ x, grad_b = g.sum(axis=0), grad_x = g @ W.")
-
-
-def _as_index_array(values, what: str) -> np.ndarray:
-    """An integer array from the student's indices, or a plain-words error."""
-    array = np.asarray(values)
-    if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
-        raise ExerciseError(f"{what} should be a 1-D array of integer indices.")
-    return array
 
 
 def check_kfold_split(kfold_split) -> None:
@@ -156,8 +154,12 @@ def check_kfold_split(kfold_split) -> None:
     for i, fold in enumerate(folds):
         if not isinstance(fold, (tuple, list)) or len(fold) != 2:
             raise ExerciseError("each fold should be a pair (train_idx, test_idx).")
-        trains.append(_as_index_array(fold[0], f"fold {i}'s train_idx"))
-        tests.append(_as_index_array(fold[1], f"fold {i}'s test_idx"))
+        train, test = (
+            as_array(part, f"fold {i}'s {name}", (None,), integer=True)
+            for part, name in zip(fold, ("train_idx", "test_idx"), strict=True)
+        )
+        trains.append(train)
+        tests.append(test)
     everything = np.concatenate(tests)
     if len(np.unique(everything)) < len(everything):
         raise ExerciseError(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
+from gancourse.checks.coerce import as_tensor
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 
 
 def check_scale_pixels(scale_pixels) -> None:
     """Check scale_pixels maps uint8 0..255 to float [-1, 1], linearly, any shape."""
     pixels = torch.tensor([[0, 64, 128], [191, 250, 255]], dtype=torch.uint8)
-    out = call_student(scale_pixels, pixels)
-    if not isinstance(out, torch.Tensor):
-        raise ExerciseError(f"scale_pixels should return a tensor, got {type(out)}.")
+    out = as_tensor(call_student(scale_pixels, pixels), "the result of scale_pixels")
     if not out.is_floating_point():
         raise ExerciseError(
             f"scale_pixels returned {out.dtype}: convert to float first "
@@ -26,21 +25,21 @@ def check_scale_pixels(scale_pixels) -> None:
         )
     expected = pixels.double() / 127.5 - 1
     low, high = float(out.min()), float(out.max())
-    if np.isclose(low, 0) and np.isclose(high, 1):
+    if close(low, 0) and close(high, 1):
         raise ExerciseError(
             "your pixels go from 0 to 1: that is [0, 1], not [-1, 1]. "
             "A tanh generator outputs [-1, 1], so stretch and shift: x * 2 - 1."
         )
-    if np.isclose(high, 255 / 125 - 1, atol=1e-4):
+    if close(high, 255 / 125 - 1, atol=1e-4):
         raise ExerciseError(
             "255 maps to 1.04, so you divided by 250 (report 001's slip): "
             "the brightest pixel is 255, so divide by 255 / 2 = 127.5."
         )
-    if not np.isclose(low, -1) or not np.isclose(high, 1):
+    if not close(low, -1) or not close(high, 1):
         raise ExerciseError(
             f"0 should map to -1 and 255 to 1, but you get {low:.4g} and {high:.4g}."
         )
-    if not torch.allclose(out.double(), expected, atol=1e-5):
+    if not close(out, expected, atol=1e-5):
         raise ExerciseError(
             "the ends are right but the middle is not: the mapping should be the "
             "straight line x / 127.5 - 1."
@@ -61,16 +60,21 @@ def check_to_display(to_display) -> None:
             "to_display changed the images it was given (an in-place operation such "
             "as add_ or +=): return a new tensor and leave the input as it was."
         )
-    if not isinstance(out, torch.Tensor) or out.shape != images.shape:
-        raise ExerciseError("to_display should return a tensor of the same shape.")
-    if torch.allclose(out, images):
-        raise ExerciseError(
+    out = as_tensor(out, "the result of to_display", images.shape, like="the images")
+    mistakes = [
+        Mistake(
             "to_display returned its input unchanged: values in [-1, 0) would show "
-            "as black. Shift and halve: (x + 1) / 2."
-        )
-    if torch.allclose(out, images / 2):
-        raise ExerciseError("you halved but did not shift: add 1 before dividing by 2.")
-    if not torch.allclose(out, (images + 1) / 2, atol=1e-6):
+            "as black. Shift and halve: (x + 1) / 2.",
+            images,
+        ),
+        Mistake(
+            "you halved but did not shift: add 1 before dividing by 2.", images / 2
+        ),
+    ]
+    if not close(out, (images + 1) / 2, atol=1e-6):
         ends = (float(out.min()), float(out.max()))
-        raise ExerciseError(f"-1 should map to 0 and 1 to 1; you get {ends}.")
+        raise ExerciseError(
+            first_mistake(out, mistakes)
+            or f"-1 should map to 0 and 1 to 1; you get {ends}."
+        )
     print("Correct: -1 -> 0 (black), 0 -> 0.5 (grey), 1 -> 1 (white).")

@@ -4,32 +4,16 @@ step of WGAN and the gradient penalty of WGAN-GP."""
 from __future__ import annotations
 
 import copy
-import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from gancourse.checks.coerce import as_float, as_tensor
+from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.reference import bce_with_logits
 
 f64 = torch.float64
-
-
-def _as_scalar(value, name: str) -> torch.Tensor:
-    """The student's loss as a 0-d tensor, or a clear ExerciseError."""
-    if value is None:
-        raise ExerciseError(f"{name} returns nothing: `return` the loss.")
-    if not isinstance(value, torch.Tensor):
-        raise ExerciseError(
-            f"{name} returns a {type(value).__name__}: return the loss as a torch "
-            "tensor (no .item()), so that it can be backpropagated."
-        )
-    if value.numel() != 1:
-        raise ExerciseError(
-            f"{name} returns a tensor of shape {tuple(value.shape)}: average over "
-            "the batch (.mean()) to return one number."
-        )
-    return value.reshape(())
 
 
 # ---------------------------------------------------------------- G's loss
@@ -38,28 +22,29 @@ def _as_scalar(value, name: str) -> torch.Tensor:
 def check_generator_loss(generator_loss) -> None:
     """Check generator_loss(fake_scores) -> -mean(fake_scores), as a tensor."""
     scores = torch.tensor([-3.0, -0.5, 0.2, 2.0, 5.0], dtype=f64, requires_grad=True)
-    loss = _as_scalar(call_student(generator_loss, scores), "generator_loss")
+    out = call_student(generator_loss, scores)
+    loss = as_tensor(out, "the loss generator_loss returns", ())
     expected = -scores.detach().mean()
-    value = loss.detach()
-    if torch.isclose(value, -expected):
-        raise ExerciseError(
+    no_sigmoid = (
+        "no sigmoid, no log, no BCE: the critic's score is not a probability. "
+        "G's Wasserstein loss is simply -mean(fake_scores)."
+    )
+    mistakes = [
+        Mistake(
             "the sign is flipped: G wants the critic to score its samples high, so "
             "it minimises -mean(f(G(z))). Minimising +mean would make them look "
-            "faker."
-        )
-    bce = F.binary_cross_entropy_with_logits(scores, torch.ones_like(scores))
-    squashed = -torch.sigmoid(scores).mean()
-    if torch.isclose(value, bce.detach()) or torch.isclose(value, squashed.detach()):
+            "faker.",
+            -expected,
+        ),
+        Mistake(no_sigmoid, bce_with_logits(scores, 1.0)),
+        Mistake(no_sigmoid, -torch.sigmoid(scores).mean()),
+        Mistake("average over the batch (.mean()), not a sum.", expected * len(scores)),
+    ]
+    if not close(loss, expected, rtol=1e-9, atol=1e-12):
         raise ExerciseError(
-            "no sigmoid, no log, no BCE: the critic's score is not a probability. "
-            "G's Wasserstein loss is simply -mean(fake_scores)."
-        )
-    if torch.isclose(value, expected * len(scores)):
-        raise ExerciseError("average over the batch (.mean()), not a sum.")
-    if not torch.isclose(value, expected, rtol=1e-9, atol=1e-12):
-        raise ExerciseError(
-            f"for scores {scores.detach().tolist()} G's loss is "
-            f"{expected.item():.3f}, you give {value.item():.3f}."
+            first_mistake(loss, mistakes)
+            or f"for scores {scores.detach().tolist()} G's loss is "
+            f"{expected.item():.3f}, you give {loss.item():.3f}."
         )
     if not loss.requires_grad:
         raise ExerciseError(
@@ -67,7 +52,7 @@ def check_generator_loss(generator_loss) -> None:
             "G could not learn from it. Avoid .item(), .detach() and numpy here."
         )
     (grad,) = torch.autograd.grad(loss, scores)
-    if not torch.allclose(grad, torch.full_like(grad, -1 / len(scores))):
+    if not close(grad, -1 / len(scores)):
         raise ExerciseError("the gradient wrt each score should be -1 / batch size.")
     print("Correct: G minimises -mean(f(G(z))), pushing its samples' scores up.")
 
@@ -103,12 +88,8 @@ def _flipped(real_scores, fake_scores):
     return real_scores.mean() - fake_scores.mean()
 
 
-def _bce(real_scores, fake_scores):
-    real = F.binary_cross_entropy_with_logits(real_scores, torch.ones_like(real_scores))
-    fake = F.binary_cross_entropy_with_logits(
-        fake_scores, torch.zeros_like(fake_scores)
-    )
-    return real + fake
+def _gan_loss(real_scores, fake_scores):
+    return bce_with_logits(real_scores, 1.0) + bce_with_logits(fake_scores, 0.0)
 
 
 def _sigmoid_wasserstein(real_scores, fake_scores):
@@ -146,12 +127,6 @@ def _weights_after(
     return [p.detach() for p in model.parameters()]
 
 
-def _same(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
-    return all(
-        torch.allclose(x, y, rtol=0, atol=1e-9) for x, y in zip(a, b, strict=True)
-    )
-
-
 def check_critic_step(critic_step) -> None:
     """Check critic_step(critic, optimizer, real, fake, clip): one WGAN update."""
     critic, real, fake, g_weight = _critic_and_data()
@@ -168,41 +143,45 @@ def check_critic_step(critic_step) -> None:
     after = [p.detach() for p in critic.parameters()]
     right = _weights_after(start, real, fake)
     largest = max(p.abs().max().item() for p in after)
-    if not _same(after, right):
-        if _same(after, _weights_after(start, real, fake, clip_first=True)):
-            raise ExerciseError(
-                "you clip before optimizer.step(): the step then pushes weights "
-                f"out of [-clip, clip] again (up to {largest:.3f} here, clip "
-                f"{_CLIP}). Clip right after the step."
-            )
-        if _same(after, _weights_after(start, real, fake, clip=None)):
-            raise ExerciseError(
-                f"the weights are not clipped (one is {largest:.3f}, clip {_CLIP}): "
-                "after optimizer.step(), clamp every parameter to [-clip, clip]."
-            )
-        if _same(after, _weights_after(start, real, fake, _flipped)):
-            raise ExerciseError(
-                "the sign is flipped: the critic maximises mean f(real) - mean "
-                "f(fake), so it minimises mean f(fake) - mean f(real). (If you "
-                "thought in labels, real +1 and fake -1 as targets: the critic has "
-                "no labels, only this score difference.)"
-            )
-        for wrong in (_bce, _sigmoid_wasserstein):
-            if _same(after, _weights_after(start, real, fake, wrong)):
-                raise ExerciseError(
-                    "a WGAN critic has no sigmoid and no BCE: its scores are raw "
-                    "numbers and its loss is mean f(fake) - mean f(real)."
-                )
-        if _same(after, _weights_after(start, real, fake, step=False)):
-            raise ExerciseError(
-                "the weights did not move (only clipped): call optimizer.step() "
-                "after loss.backward()."
-            )
-        if _same(after, _weights_after(start, real, fake, zero_grad=False)):
-            raise ExerciseError(
-                "old gradients were left in .grad and added to this step's: call "
-                "optimizer.zero_grad() before loss.backward()."
-            )
+    no_sigmoid = (
+        "a WGAN critic has no sigmoid and no BCE: its scores are raw numbers and "
+        "its loss is mean f(fake) - mean f(real)."
+    )
+    mistakes = [
+        Mistake(
+            "you clip before optimizer.step(): the step then pushes weights out of "
+            f"[-clip, clip] again (up to {largest:.3f} here, clip {_CLIP}). Clip "
+            "right after the step.",
+            _weights_after(start, real, fake, clip_first=True),
+        ),
+        Mistake(
+            f"the weights are not clipped (one is {largest:.3f}, clip {_CLIP}): "
+            "after optimizer.step(), clamp every parameter to [-clip, clip].",
+            _weights_after(start, real, fake, clip=None),
+        ),
+        Mistake(
+            "the sign is flipped: the critic maximises mean f(real) - mean f(fake), "
+            "so it minimises mean f(fake) - mean f(real). (If you thought in "
+            "labels, real +1 and fake -1 as targets: the critic has no labels, only "
+            "this score difference.)",
+            _weights_after(start, real, fake, _flipped),
+        ),
+        Mistake(no_sigmoid, _weights_after(start, real, fake, _gan_loss)),
+        Mistake(no_sigmoid, _weights_after(start, real, fake, _sigmoid_wasserstein)),
+        Mistake(
+            "the weights did not move (only clipped): call optimizer.step() after "
+            "loss.backward().",
+            _weights_after(start, real, fake, step=False),
+        ),
+        Mistake(
+            "old gradients were left in .grad and added to this step's: call "
+            "optimizer.zero_grad() before loss.backward().",
+            _weights_after(start, real, fake, zero_grad=False),
+        ),
+    ]
+    if not close(after, right, rtol=0, atol=1e-9):
+        if message := first_mistake(after, mistakes, rtol=0, atol=1e-9):
+            raise ExerciseError(message)
         if largest <= _CLIP / 2:
             raise ExerciseError(
                 f"every weight is within {largest:.3f}, but the clip asked for was "
@@ -222,18 +201,17 @@ def check_critic_step(critic_step) -> None:
             "critic_step sent gradients into the generator: score critic(fake."
             "detach()), the critic's update must not reach G's weights."
         )
-    if isinstance(returned, float):
-        returned = torch.tensor(returned, dtype=f64)
-    loss = _as_scalar(returned, "critic_step").detach().to(f64)
-    if torch.isclose(loss, -expected_loss):
+    loss = as_float(returned, "the loss critic_step returns")
+    sign = Mistake(
+        "the update is right but the returned loss has the wrong sign: return "
+        "mean f(fake) - mean f(real), the loss the critic minimises.",
+        -expected_loss,
+    )
+    if not close(loss, expected_loss, rtol=1e-6, atol=1e-9):
         raise ExerciseError(
-            "the update is right but the returned loss has the wrong sign: return "
-            "mean f(fake) - mean f(real), the loss the critic minimises."
-        )
-    if not torch.isclose(loss, expected_loss, rtol=1e-6, atol=1e-9):
-        raise ExerciseError(
-            f"return the critic's loss before the step, {expected_loss.item():.5f} "
-            f"here; you return {loss.item():.5f}."
+            first_mistake(loss, [sign])
+            or f"return the critic's loss before the step, {expected_loss.item():.5f} "
+            f"here; you return {loss:.5f}."
         )
     print(
         "Correct: one step on mean f(fake) - mean f(real), then every weight "
@@ -284,7 +262,7 @@ def _run_penalty(gradient_penalty, critic, real, fake):
     out = call_student(gradient_penalty, critic, real, fake)
     if not torch.equal(real, real_before) or not torch.equal(fake, fake_before):
         raise ExerciseError("gradient_penalty changed the real or fake batch.")
-    penalty = _as_scalar(out, "gradient_penalty")
+    penalty = as_tensor(out, "the penalty gradient_penalty returns", ())
     seen = [x for x in critic.inputs if x.requires_grad]
     if not seen:
         raise ExerciseError(
@@ -306,9 +284,7 @@ def _run_penalty(gradient_penalty, critic, real, fake):
 def _check_interpolates(x_hat, real, fake) -> None:
     """x_hat must lie on each real-fake segment at one random weight per sample."""
     ratio = ((x_hat - fake) / (real - fake)).flatten(1)  # (N, D): eps at each entry
-    if torch.allclose(ratio, torch.ones_like(ratio)) or torch.allclose(
-        ratio, torch.zeros_like(ratio)
-    ):
+    if close(ratio, 1.0) or close(ratio, 0.0):
         raise ExerciseError(
             "the critic is differentiated at the real (or fake) samples "
             "themselves: take x_hat = eps * real + (1 - eps) * fake, random points "
@@ -345,40 +321,45 @@ def _explain_linear(value: float, w: torch.Tensor, n: int) -> None:
     norm = w.norm().item()
     expected = (norm - 1) ** 2
 
-    def near(x: float) -> bool:
-        return math.isclose(value, x, rel_tol=1e-6, abs_tol=1e-9)
-
-    wrong_dims = []
+    wrong_dims = (
+        "the norm is taken over the wrong dimensions (e.g. dim=1, the channels "
+        "only): ||grad f(x_hat)|| is one number per sample, over every "
+        "non-batch dimension: grads.flatten(1).norm(dim=1)."
+    )
+    squared = (
+        "you penalise the squared norm: the penalty is (||grad|| - 1)^2, which "
+        "pulls the gradient norm to 1 (the Lipschitz bound), not to 0."
+    )
+    not_squared = "square the difference: (||grad|| - 1) ** 2."
+    mistakes = []
     if w.ndim > 1:
-        wrong_dims.append(((w.norm(dim=0) - 1) ** 2).mean().item())  # dim=1 of grads
-        wrong_dims.append(((w.flatten(1).norm(dim=1) - 1) ** 2).mean().item())
-    if any(near(x) for x in wrong_dims):
-        raise ExerciseError(
-            "the norm is taken over the wrong dimensions (e.g. dim=1, the channels "
-            "only): ||grad f(x_hat)|| is one number per sample, over every "
-            "non-batch dimension: grads.flatten(1).norm(dim=1)."
-        )
-    if near((math.sqrt(n) * norm - 1) ** 2):
-        raise ExerciseError(
+        mistakes += [
+            Mistake(wrong_dims, ((w.norm(dim=0) - 1) ** 2).mean()),  # dim=1 of grads
+            Mistake(wrong_dims, ((w.flatten(1).norm(dim=1) - 1) ** 2).mean()),
+        ]
+    mistakes += [
+        Mistake(
             "that is one norm for the whole batch: take one norm per sample, "
-            "grads.flatten(1).norm(dim=1), then average (norm - 1)^2."
-        )
-    if near(norm**2) or near((norm**2 - 1) ** 2):
-        raise ExerciseError(
-            "you penalise the squared norm: the penalty is (||grad|| - 1)^2, which "
-            "pulls the gradient norm to 1 (the Lipschitz bound), not to 0."
-        )
-    if near(abs(norm - 1)) or near(norm - 1):
-        raise ExerciseError("square the difference: (||grad|| - 1) ** 2.")
-    if near(expected * n):
-        raise ExerciseError("average over the batch (.mean()), not a sum.")
-    if norm < 1 and near(0.0):
-        raise ExerciseError(
-            "the penalty is two-sided: (||grad|| - 1)^2 also when the norm is below "
-            "1 (max(0, ...) is a different, one-sided penalty)."
+            "grads.flatten(1).norm(dim=1), then average (norm - 1)^2.",
+            (n**0.5 * norm - 1) ** 2,
+        ),
+        Mistake(squared, norm**2),
+        Mistake(squared, (norm**2 - 1) ** 2),
+        Mistake(not_squared, abs(norm - 1)),
+        Mistake(not_squared, norm - 1),
+        Mistake("average over the batch (.mean()), not a sum.", expected * n),
+    ]
+    if norm < 1:
+        mistakes.append(
+            Mistake(
+                "the penalty is two-sided: (||grad|| - 1)^2 also when the norm is "
+                "below 1 (max(0, ...) is a different, one-sided penalty).",
+                0.0,
+            )
         )
     raise ExerciseError(
-        f"for a linear critic f(x) = sum(w * x), grad f = w everywhere and "
+        first_mistake(value, mistakes, rtol=1e-6, atol=1e-9)
+        or f"for a linear critic f(x) = sum(w * x), grad f = w everywhere and "
         f"||w|| = {norm:.4f}, so the penalty is ({norm:.4f} - 1)^2 = "
         f"{expected:.4f}; you give {value:.4f}."
     )
@@ -400,7 +381,7 @@ def check_gradient_penalty(gradient_penalty) -> None:
                 "to the critic's update."
             )
         expected = (critic.w.norm().item() - 1) ** 2
-        if not math.isclose(penalty.item(), expected, rel_tol=1e-6, abs_tol=1e-9):
+        if not close(penalty, expected, rtol=1e-6, atol=1e-9):
             _explain_linear(penalty.item(), critic.w.detach(), len(real))
         if not penalty.requires_grad:
             raise ExerciseError(
@@ -421,7 +402,7 @@ def check_gradient_penalty(gradient_penalty) -> None:
     real, fake = _pair((5, 3, 4, 4), seed=2)
     penalty, x_hat = _run_penalty(gradient_penalty, critic, real, fake)
     expected = _reference(inner, x_hat)
-    if not torch.isclose(penalty.detach(), expected.detach(), rtol=1e-6, atol=1e-10):
+    if not close(penalty, expected, rtol=1e-6, atol=1e-10):
         raise ExerciseError(
             f"for a small conv critic the penalty at your x_hat is "
             f"{expected.item():.5f}; you give {penalty.item():.5f}. Differentiate "
@@ -438,7 +419,7 @@ def check_gradient_penalty(gradient_penalty) -> None:
     for p, g, w in zip(weights, got, want, strict=True):
         g = torch.zeros_like(p) if g is None else g
         w = torch.zeros_like(p) if w is None else w  # the last bias: no effect
-        if not torch.allclose(g, w, rtol=1e-6, atol=1e-10):
+        if not close(g, w, rtol=1e-6, atol=1e-10):
             raise ExerciseError(
                 "the penalty's value is right but its gradient for the critic's "
                 "weights is not: keep the graph (create_graph=True) and do not "
@@ -449,7 +430,7 @@ def check_gradient_penalty(gradient_penalty) -> None:
     real, fake = _pair((8, 2), seed=3)
     penalty, x_hat = _run_penalty(gradient_penalty, critic, real, fake)
     _check_interpolates(x_hat, real, fake)
-    if not math.isclose(penalty.item(), 16.0, rel_tol=1e-6):
+    if not close(penalty, 16.0, rtol=1e-6):
         _explain_linear(penalty.item(), critic.w.detach(), len(real))
     print(
         "Correct: one eps per sample, the gradient norm over all non-batch "
