@@ -5,7 +5,7 @@ import csv
 import pytest
 import torch
 
-from gancourse.cli.train import write_history
+from gancourse.cli.run_folder import write_history
 from gancourse.data.base import ImageDataset
 from gancourse.errors import UsageError
 from gancourse.training import Callback, CollapseMonitor, Event, GANTrainer
@@ -261,7 +261,7 @@ def test_collapse_monitor_records_through_the_trainer(two_batches):
 
 
 def test_history_csv_keeps_the_per_step_figures_only(two_batches, tmp_path):
-    """gancourse.cli.train writes the lists as long as history['step']."""
+    """gancourse.cli.run_folder writes the lists as long as history['step']."""
     monitor = CollapseMonitor(every=2, threshold=0.0, n=16)
     trainer = make(two_batches, callbacks=[monitor, EvenSteps()]).fit(steps=3)
     write_history(trainer.history, tmp_path / "history.csv")

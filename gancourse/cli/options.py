@@ -19,6 +19,7 @@ from gancourse.models.config import IMAGE_SIZES
 from gancourse.runtime import get_device
 
 DEVICES = ("cpu", "cuda", "mps")
+CONDITIONAL = ("cgan", "acgan")  # the kinds that take class labels
 
 
 def image_dataset(text: str) -> str:

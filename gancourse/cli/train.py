@@ -1,23 +1,20 @@
 """`python -m gancourse train`: every check first, then the work.
 
-A run folder holds checkpoint.pt, samples/step_XXXXXXX.png, config.json and
-history.csv. Bad input raises one UsageError (printed as `error: ...`, exit 2)
+The run's folder is run_folder.py's; --resume and --init-from are resume.py's.
+Bad input raises one UsageError (printed as `error: ...`, exit 2)
 before any data is loaded where possible, and always before a file is written.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import sys
 import time
 from pathlib import Path
 
-import torch
-
 from gancourse.cli.options import (
+    CONDITIONAL,
     add_dataset_option,
     check_at_least_one,
     check_data_path,
@@ -26,16 +23,25 @@ from gancourse.cli.options import (
     check_seed,
     parse_classes,
 )
+from gancourse.cli.resume import adopt_initial, adopt_resumed, check_same_device
+from gancourse.cli.run_folder import (
+    CHECKPOINT,
+    CONFIG,
+    HISTORY,
+    SAMPLES,
+    check_out_folder,
+    read_config,
+    write_config,
+    write_history,
+)
 from gancourse.data import (
     SPLITS,
     ImageDataset,
-    canonical_name,
     class_names,
     dataset_info,
     load_dataset,
 )
 from gancourse.errors import CheckpointError, UsageError
-from gancourse.files import write_text_atomic
 from gancourse.models.config import DEPTHS, IMAGE_SIZES
 from gancourse.training import (
     KINDS,
@@ -43,23 +49,6 @@ from gancourse.training import (
     GANTrainer,
     SampleGrid,
     load_checkpoint,
-)
-
-CHECKPOINT, CONFIG, HISTORY, SAMPLES = (
-    "checkpoint.pt",
-    "config.json",
-    "history.csv",
-    "samples",
-)
-RUN_FILES = (CHECKPOINT, CONFIG, HISTORY, SAMPLES)
-CONDITIONAL = ("cgan", "acgan")
-# settings a resumed run must keep: (name, flag)
-ARCHITECTURE = (
-    ("image_size", "--image-size"),
-    ("width", "--width"),
-    ("depth", "--depth"),
-    ("batchnorm", "--batchnorm"),
-    ("spectral_norm", "--spectral-norm"),
 )
 
 
@@ -155,18 +144,18 @@ def run(args: argparse.Namespace) -> int:
     out = args.out
     _check_train_args(args)
     device = check_device(args.device)
-    _check_out_folder(out, args.resume)
+    check_out_folder(out, args.resume)
     state, saved_config = None, {}
     path = out / CHECKPOINT if args.resume else args.init_from
     try:
         if args.resume:
             state = load_checkpoint(path)
-            saved_config = _read_config(out)
-            _adopt_resumed(args, state, saved_config)
-            _check_same_device(out, saved_config.get("device"), device)
+            saved_config = read_config(out)
+            adopt_resumed(args, state, saved_config)
+            check_same_device(out, saved_config.get("device"), device)
         elif args.init_from is not None:
             state = load_checkpoint(path)
-            _adopt_initial(args, state)
+            adopt_initial(args, state)
     except KeyError as missing:
         raise CheckpointError(
             f"{path} lacks {missing}: it was written by another version of "
@@ -221,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"cannot create --out {out}: {error.strerror}.") from None
-    _write_config(args, trainer, dataset, saved_config)
+    write_config(args, trainer, dataset, saved_config)
     print(_start_line(args, trainer, dataset, device))
     start_step, started = trainer.step, time.perf_counter()
     try:
@@ -301,148 +290,6 @@ def _check_class_count(kind: str, dataset: str, classes: list[str] | None) -> No
         )
 
 
-def _check_out_folder(out: Path, resume: bool) -> None:
-    """Refuse to start over another run, or to resume a run that is not there."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} is a file; give a folder for the run.")
-    present = [name for name in RUN_FILES if (out / name).exists()]
-    if not resume and present:
-        raise UsageError(
-            f"{out} already holds a run ({', '.join(present)}): pass --resume to "
-            "continue it, or choose another --out folder."
-        )
-    if resume and not (out / CHECKPOINT).is_file():
-        hint = (
-            "the run there stopped before its first checkpoint; delete the folder "
-            "or choose another --out, and start without --resume"
-            if present
-            else "check the folder, or leave out --resume to start a new run"
-        )
-        raise UsageError(f"--resume: there is no {CHECKPOINT} in {out}: {hint}.")
-
-
-def _read_config(out: Path) -> dict:
-    """The run's config.json, or {} if it is missing or unreadable."""
-    try:
-        return json.loads((out / CONFIG).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _saved_settings(state: dict) -> dict:
-    """The checkpoint's model settings under the command line's names."""
-    g, d, t = (
-        state["generator_config"],
-        state["discriminator_config"],
-        state["train_config"],
-    )
-    return {
-        "image_size": g["image_size"],
-        "width": g["width"],
-        "depth": g["depth"],
-        "batchnorm": g["batchnorm"],
-        "spectral_norm": d["spectral_norm"],
-        "batch_size": t["batch_size"],
-        "seed": t["seed"],
-    }
-
-
-def _adopt_resumed(args, state: dict, saved_config: dict) -> None:
-    """Take the run's settings from its checkpoint; refuse any that differ."""
-    path = args.out / CHECKPOINT
-    if state["kind"] != args.kind:
-        raise UsageError(
-            f"{path} holds a {state['kind']} run, not {args.kind}: resume it as "
-            f"`train {state['kind']} ... --resume`, or choose another --out folder "
-            f"for a new {args.kind} run."
-        )
-    data = state["dataset"]
-    saved = _saved_settings(state) | {
-        "flip": data["flip"],
-        "split": saved_config.get("dataset", {}).get("split", args.split),
-        "classes": data["classes"],
-    }
-    if canonical_name(data["name"]) != args.dataset:
-        raise UsageError(
-            f"{path} was trained on {data['name']!r}, not {args.dataset!r}: resume "
-            f"with --dataset {data['name']}, or choose another --out folder."
-        )
-    flags = (
-        *ARCHITECTURE,
-        ("batch_size", "--batch-size"),
-        ("seed", "--seed"),
-        ("flip", "--flip"),
-        ("split", "--split"),
-        ("classes", "--classes"),
-    )
-    for name, flag in flags:
-        given = getattr(args, name)
-        if given is not None and given != saved[name]:
-            raise UsageError(
-                f"{path} holds a run with {_setting(flag, saved[name])}, but "
-                f"{_setting(flag, given)} was given: leave {flag} out to continue "
-                "that run, or choose another --out folder for a new one."
-            )
-        setattr(args, name, saved[name])
-    if args.classes == class_names(args.dataset):
-        args.classes = None  # all classes
-
-
-def _check_same_device(out: Path, saved: str | None, device: torch.device) -> None:
-    """An exact resume needs the random generators of the device it started on."""
-    if saved is not None and torch.device(saved).type != device.type:
-        raise UsageError(
-            f"the run in {out} was trained on {saved}, and an exact resume needs the "
-            f"same kind of device, not {device.type}: pass --device {saved} on a "
-            "machine that has it, or fine-tune from it with --init-from."
-        )
-
-
-def _adopt_initial(args, state: dict) -> None:
-    """Fine-tuning keeps the checkpoint's networks: refuse settings that differ."""
-    path = args.init_from
-    if state["kind"] != args.kind:
-        raise UsageError(
-            f"--init-from {path} is a {state['kind']} checkpoint and cannot start a "
-            f"{args.kind}: fine-tune it as `train {state['kind']} --init-from ...`, "
-            f"or leave out --init-from to train a {args.kind} from scratch."
-        )
-    saved = _saved_settings(state)
-    for name, flag in ARCHITECTURE:
-        given = getattr(args, name)
-        if given is not None and given != saved[name]:
-            raise UsageError(
-                f"--init-from {path} has networks with {_setting(flag, saved[name])}, "
-                f"but {_setting(flag, given)} was given: leave {flag} out to use the "
-                "checkpoint's networks (fine-tuning cannot change them)."
-            )
-        if name != "image_size":  # the data is resized only when asked
-            setattr(args, name, saved[name])
-    size, native = saved["image_size"], dataset_info(args.dataset).image_size
-    if args.image_size is None and native is not None and native != size:
-        raise UsageError(
-            f"--init-from {path} makes {size}x{size} px images but {args.dataset!r} "
-            f"images are {native}x{native} px: pass --image-size {size} to resize "
-            "the data."
-        )
-    num_classes = state["generator_config"]["num_classes"]
-    names = args.classes or class_names(args.dataset)
-    if args.kind in CONDITIONAL and names and len(names) > num_classes:
-        raise UsageError(
-            f"--init-from {path} knows {num_classes} classes but the data has "
-            f"{len(names)}: choose at most {num_classes} with --classes."
-        )
-
-
-def _setting(flag: str, value) -> str:
-    """How a setting is written on the command line: --width 8, --no-flip, ..."""
-    if isinstance(value, bool):
-        return flag if value else f"--no-{flag[2:]}"
-    if isinstance(value, list):
-        return f"{flag} {','.join(value)}"
-    return f"{flag} {value}"
-
-
 def _fill_defaults(args: argparse.Namespace) -> None:
     """Data options not given (and not taken from a checkpoint) get their defaults."""
     args.split = args.split or "train"
@@ -515,57 +362,6 @@ def _remaining(args, trainer: GANTrainer) -> dict | None:
         return {"steps": left} if left > 0 else None
     left = args.epochs - trainer.epochs_done
     return {"epochs": left} if left > 0 else None
-
-
-def _write_config(args, trainer: GANTrainer, dataset, saved_config: dict) -> None:
-    """config.json: what was run (every command, resolved settings, the configs)."""
-    runs = saved_config.get("runs", []) if args.resume else []
-    runs.append(
-        {
-            "command": ["python", "-m", "gancourse", *args.argv],
-            "start_step": trainer.step,
-            "time": time.strftime("%Y-%m-%d %H:%M:%S"),
-        }
-    )
-    settings = {
-        name: str(value) if isinstance(value, Path) else value
-        for name, value in vars(args).items()
-        if name not in ("run", "argv")
-    }
-    config = {
-        "kind": trainer.config.kind,
-        "runs": runs,
-        "args": settings,
-        "generator": trainer.G.config.to_dict(),
-        "discriminator": trainer.D.config.to_dict(),
-        "train": trainer.config.to_dict(),
-        "dataset": {
-            "name": dataset.name,
-            "split": args.split,
-            "classes": dataset.classes,
-            "image_shape": list(dataset.image_shape),
-            "size": len(dataset),
-            "flip": dataset.flip,
-        },
-        "device": str(trainer.device),
-    }
-    write_text_atomic(args.out / CONFIG, json.dumps(config, indent=2) + "\n")
-
-
-def write_history(history: dict[str, list[float]], path: Path) -> None:
-    """history.csv: one row per step, one column per recorded figure."""
-    steps = history.get("step", [])
-    recorded = {n for n in history if n.endswith("_step")}  # trainer.record()'s
-    recorded |= {n.removesuffix("_step") for n in recorded}
-    names = ["step"] + [
-        name
-        for name, values in history.items()
-        if name != "step" and name not in recorded and len(values) == len(steps)
-    ]
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(names)
-        writer.writerows(zip(*(history[name] for name in names), strict=True))
 
 
 def _start_line(args, trainer: GANTrainer, dataset, device) -> str:
