@@ -1,5 +1,7 @@
 """The dataset catalogue: one table that load_dataset and the CLI both read."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -7,6 +9,7 @@ from gancourse.cli import build_parser, main
 from gancourse.data import (
     CATALOG,
     DatasetInfo,
+    DatasetUnavailableError,
     UnknownDatasetError,
     canonical_name,
     class_names,
@@ -145,3 +148,18 @@ def test_a_dataset_removed_from_the_catalogue_is_refused_by_the_cli(
     assert code == 2
     err = capsys.readouterr().err
     assert "unknown dataset 'shapes'" in err and "mnist-5k" in err
+
+
+@pytest.mark.parametrize("name", ["imagefolder", "cifar10"])
+def test_the_offline_alternative_in_errors_is_the_catalogues(
+    name, monkeypatch, tmp_path
+):
+    info = CATALOG[name]
+    monkeypatch.setitem(
+        CATALOG, name, dataclasses.replace(info, alternative="digits10")
+    )
+    options = {"path": "nothing"} if info.kind == "folder" else {"download": False}
+    with pytest.raises(DatasetUnavailableError) as error:
+        load_dataset(name, root=tmp_path, **options)
+    assert "use the shipped 'digits10' dataset" in str(error.value)
+    assert "'shapes'" not in str(error.value)

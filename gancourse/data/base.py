@@ -16,6 +16,7 @@ __all__ = [
     "ImageDataset",
     "ToyDataset",
     "UnknownDatasetError",
+    "offline_hint",
 ]
 
 
@@ -101,3 +102,11 @@ class ToyDataset:
 
     def __getitem__(self, index: int) -> np.ndarray:
         return self.points[index]
+
+
+def offline_hint(alternative: str) -> str:
+    """The sentence that points from a missing dataset to its shipped alternative."""
+    return (
+        f"Without it, use the shipped {alternative!r} dataset instead: "
+        f"load_dataset({alternative!r})."
+    )

@@ -15,6 +15,7 @@ import torch
 from torchvision import datasets
 from torchvision.datasets.utils import extract_archive
 
+from gancourse.data.base import offline_hint
 from gancourse.errors import DatasetUnavailableError
 
 if TYPE_CHECKING:
@@ -93,13 +94,11 @@ def _where_to_put(spec: RealSet, root: Path) -> str:
 
 def _unavailable(info: DatasetInfo, root: Path, reason: str):
     """The one error for a dataset that is neither on disk nor downloadable."""
-    name, alternative = info.name, info.alternative
+    name = info.name
     return DatasetUnavailableError(
         f"{name!r} is not available: {reason}.\n"
         f"To fix: connect to the internet and call load_dataset({name!r}) again, "
-        f"or {_where_to_put(info.loader, root)}.\n"
-        f"Offline, use the shipped {alternative!r} dataset instead: "
-        f"load_dataset({alternative!r})."
+        f"or {_where_to_put(info.loader, root)}.\n{offline_hint(info.alternative)}"
     )
 
 

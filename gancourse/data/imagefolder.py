@@ -37,9 +37,7 @@ def load_imagefolder(folder: Path, image_size: int, classes: list[str] | None = 
             f"'imagefolder' needs a folder of images, and {folder} does not exist.\n"
             "To fix: put your images (e.g. anime faces or CelebA) in that folder, "
             "either directly or one subfolder per class, and pass its path as "
-            "load_dataset('imagefolder', path=...).\n"
-            "Offline and with no images of your own, use the shipped 'shapes' "
-            "dataset instead: load_dataset('shapes')."
+            "load_dataset('imagefolder', path=...)."
         )
     paths, labels, names = _find_images(folder)
     if not paths:

@@ -8,11 +8,16 @@ import torch
 from torchvision.transforms.v2 import functional as tvf
 
 from gancourse import runtime
-from gancourse.data.base import ImageDataset, ToyDataset
-from gancourse.data.catalog import CATALOG, SPLITS, DatasetInfo, dataset_info
+from gancourse.data.base import ImageDataset, ToyDataset, offline_hint
+from gancourse.data.catalog import (
+    CATALOG,
+    SPLITS,
+    DatasetInfo,
+    dataset_info,
+)
 from gancourse.data.downloads import is_downloaded, load_real
 from gancourse.data.toy2d import load_toy
-from gancourse.errors import UsageError
+from gancourse.errors import DatasetUnavailableError, UsageError
 
 TEST_FRACTION = 0.2  # shipped image sets: the last 20% of each class is the test split
 STATUS = {"toy": "shipped", "shipped": "shipped", "folder": "your own folder"}
@@ -181,7 +186,12 @@ def load_dataset(
         if info.kind == "folder":
             folder = root / path  # an absolute path stays as it is
             size = image_size or info.image_size
-            images, labels, names = info.loader(folder, size, classes)
+            try:
+                images, labels, names = info.loader(folder, size, classes)
+            except DatasetUnavailableError as error:
+                raise DatasetUnavailableError(
+                    f"{error}\n{offline_hint(info.alternative)}"
+                ) from None
         elif info.any_size:
             images, labels = info.loader(image_size=image_size or info.image_size)
         else:
