@@ -161,13 +161,30 @@ def test_a_bug_in_our_code_keeps_its_traceback(monkeypatch, bug):
 def test_every_command_has_a_working_help(capsys):
     assert main(["--help"]) == 0
     top = capsys.readouterr().out
-    names = [c.__name__.rsplit(".", 1)[1] for c in COMMANDS]
-    assert names == ["datasets", "train", "sample", "classifier", "evaluate", "export",
-                     "student"]  # fmt: skip
-    for name in names:
-        assert name in top
+    assert list(COMMANDS) == ["datasets", "train", "sample", "classifier",
+                              "evaluate", "export", "student"]  # fmt: skip
+    for name, help in COMMANDS.items():
+        assert name in top and help[:30] in top
         assert main([name, "--help"]) == 0
         assert capsys.readouterr().out.startswith(f"usage: python -m gancourse {name}")
+
+
+def test_a_command_imports_only_its_own_module():
+    code = (
+        "import sys\n"
+        "from gancourse.cli import main\n"
+        "assert main(['--help']) == 0\n"
+        "loaded = [m for m in sys.modules if m.startswith('gancourse.cli.')]\n"
+        "assert loaded == [], loaded\n"
+        "assert 'torchmetrics' not in sys.modules\n"
+        "assert main(['student', '--help']) == 0\n"
+        "loaded = [m for m in sys.modules if m.startswith('gancourse.cli.')]\n"
+        "assert loaded == ['gancourse.cli.student'], loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_python_m_gancourse_help_runs_as_a_program():

@@ -13,21 +13,23 @@ python -m gancourse student --out build/student
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from gancourse.cli import (
-    classifier,
-    datasets,
-    evaluate,
-    export,
-    sample,
-    student,
-    train,
-)
 from gancourse.errors import GancourseError, UsageError
 
-# one module per command, each with add_parser(commands) and run(args)
-COMMANDS = (datasets, train, sample, classifier, evaluate, export, student)
+# one module per command, gancourse.cli.<name>, with add_arguments(parser) and
+# run(args); a command's module is imported only when that command runs, so
+# `--help` and light commands do not wait for torchvision and torchmetrics
+COMMANDS = {
+    "datasets": "list every dataset: whether it is here, its images, classes, splits",
+    "train": "train a GAN, writing checkpoints and sample grids to --out",
+    "sample": "draw a grid of images from a checkpoint",
+    "classifier": "train a classifier on a dataset's real images (for `evaluate`)",
+    "evaluate": "score a checkpoint's samples: accuracy, IS, FID, KID, memorisation",
+    "export": "write a small copy of a checkpoint to share (weights only, fp16)",
+    "student": "write student copies of the notebooks, solutions cleared",
+}
 
 
 class Parser(argparse.ArgumentParser):
@@ -37,16 +39,20 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per module of COMMANDS."""
+def build_parser(commands: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser: every command named, with full options for `commands` (or all)."""
     parser = Parser(
         prog="python -m gancourse",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
-        command.add_parser(commands)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name, help in COMMANDS.items():
+        command = subparsers.add_parser(name, help=help, description=help)
+        if commands is None or name in commands:
+            module = importlib.import_module(f"{__name__}.{name}")
+            module.add_arguments(command)
+            command.set_defaults(run=module.run)
     return parser
 
 
@@ -58,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        chosen = [argv[0]] if argv and argv[0] in COMMANDS else []
+        args = build_parser(chosen).parse_args(argv)
         args.argv = argv
         return args.run(args) or 0
     except SystemExit as stop:  # --help

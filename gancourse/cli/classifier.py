@@ -31,13 +31,11 @@ from gancourse.metrics.classifier import (
 SMALLEST_IMAGE = 8  # the classifier halves the size twice
 
 
-def add_parser(commands) -> None:
+def add_arguments(command: argparse.ArgumentParser) -> None:
     """The `classifier` sub-command: the judge of a dataset's generated images."""
-    command = commands.add_parser(
-        "classifier",
-        help="train a classifier on a dataset's real images (for `evaluate`)",
-        description="Train a small CNN on the training split of a labelled image "
-        "dataset, print its accuracy on the test split and save it for `evaluate`.",
+    command.description = (
+        "Train a small CNN on the training split of a labelled image dataset, "
+        "print its accuracy on the test split and save it for `evaluate`."
     )
     add_dataset_option(command, "a labelled image dataset")
     command.add_argument(
@@ -61,7 +59,6 @@ def add_parser(commands) -> None:
     data.add_argument(
         "--data-path", type=Path, metavar="FOLDER", help="for --dataset imagefolder"
     )
-    command.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

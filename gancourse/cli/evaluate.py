@@ -24,14 +24,12 @@ DEFAULT_N = 1000  # evaluate's samples, unless the test split is smaller
 RECORD = {"name", "classes", "image_shape"}  # what evaluate reads of state["dataset"]
 
 
-def add_parser(commands) -> None:
+def add_arguments(command: argparse.ArgumentParser) -> None:
     """The `evaluate` sub-command: image metrics of a checkpoint's generator."""
-    command = commands.add_parser(
-        "evaluate",
-        help="score a checkpoint's samples: accuracy, IS, FID, KID, memorisation",
-        description="Judge a checkpoint's generator with a classifier trained on "
-        "real images (the one shipped for its dataset unless --classifier), next "
-        "to the same figures for held-out real images.",
+    command.description = (
+        "Judge a checkpoint's generator with a classifier trained on real images "
+        "(the one shipped for its dataset unless --classifier), next to the same "
+        "figures for held-out real images."
     )
     command.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
     command.add_argument(
@@ -55,7 +53,6 @@ def add_parser(commands) -> None:
     command.add_argument(
         "--data-path", type=Path, metavar="FOLDER", help="for a model of an imagefolder"
     )
-    command.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,21 +10,18 @@ from gancourse.pretrained import export_weights
 from gancourse.training import load_checkpoint
 
 
-def add_parser(commands) -> None:
+def add_arguments(command: argparse.ArgumentParser) -> None:
     """The `export` sub-command: a small weights-only copy of a checkpoint."""
-    command = commands.add_parser(
-        "export",
-        help="write a small copy of a checkpoint to share (weights only, fp16)",
-        description="Write G's and D's weights in half precision with the configs, "
-        "the dataset record, the loss history and the run's commands; no optimiser "
-        "state, so the copy is for sampling, evaluating and fine-tuning.",
+    command.description = (
+        "Write G's and D's weights in half precision with the configs, the "
+        "dataset record, the loss history and the run's commands; no optimiser "
+        "state, so the copy is for sampling, evaluating and fine-tuning."
     )
     command.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
     command.add_argument("out", type=Path, metavar="OUT", help="e.g. small.pt")
     command.add_argument(
         "--overwrite", action="store_true", help="replace an existing OUT file"
     )
-    command.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,13 +15,11 @@ from gancourse.training import load_checkpoint, models_from_state
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
-def add_parser(commands) -> None:
+def add_arguments(sample: argparse.ArgumentParser) -> None:
     """The `sample` sub-command: a PNG grid from a checkpoint."""
-    sample = commands.add_parser(
-        "sample",
-        help="draw a grid of images from a checkpoint",
-        description="Draw images from a checkpoint's generator into one PNG grid. "
-        "A conditional model without --label gives one row per class.",
+    sample.description = (
+        "Draw images from a checkpoint's generator into one PNG grid. A "
+        "conditional model without --label gives one row per class."
     )
     sample.add_argument("checkpoint", type=Path, metavar="CHECKPOINT")
     sample.add_argument(
@@ -36,7 +34,6 @@ def add_parser(commands) -> None:
     sample.add_argument("--seed", type=int, default=0, metavar="S")
     sample.add_argument("--nrow", type=int, default=8, help="images per row")
     sample.add_argument("--device", help="cpu, cuda or mps (default: the best found)")
-    sample.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,16 +8,12 @@ from pathlib import Path
 from gancourse.runtime import REPO_DIR
 
 
-def add_parser(commands) -> None:
+def add_arguments(command: argparse.ArgumentParser) -> None:
     """The `student` sub-command."""
-    command = commands.add_parser(
-        "student", help="write student copies of the notebooks, solutions cleared"
-    )
     command.add_argument(
         "--notebooks", type=Path, default=REPO_DIR / "notebooks", metavar="DIR"
     )
     command.add_argument("--out", type=Path, default=Path("build/student"))
-    command.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -52,13 +52,11 @@ from gancourse.training import (
 )
 
 
-def add_parser(commands) -> None:
+def add_arguments(train: argparse.ArgumentParser) -> None:
     """The `train` sub-command and its options (None means: not given)."""
-    train = commands.add_parser(
-        "train",
-        help="train a GAN, writing checkpoints and sample grids to --out",
-        description="Train a GAN. --steps/--epochs are the total for the run, so "
-        "`--resume` continues an interrupted run to the same total.",
+    train.description = (
+        "Train a GAN. --steps/--epochs are the total for the run, so `--resume` "
+        "continues an interrupted run to the same total."
     )
     train.add_argument("kind", metavar="KIND", help=", ".join(KINDS))
     add_dataset_option(train, "the images to learn")
@@ -136,7 +134,6 @@ def add_parser(commands) -> None:
         action=argparse.BooleanOptionalAction,
         help="BatchNorm in G and D (--no-batchnorm turns it off)",
     )
-    train.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
