@@ -55,7 +55,8 @@ def test_every_entry_is_complete_and_named_in_one_spelling():
     for name, info in CATALOG.items():
         assert info.name == name and info.kind in KINDS
         assert name == name.lower() and "_" not in name and " " not in name
-        assert info.description and callable(info.loader) or info.kind == "download"
+        assert info.description
+        assert callable(info.loader) or info.kind == "download"
         if info.is_images:
             assert info.image_size and info.channels in (1, 3)
         if info.kind in ("download", "folder"):

@@ -12,6 +12,7 @@ from gancourse.data import (
     canonical_name,
     class_names,
     dataset_info,
+    dataset_names,
     image_dataset_names,
 )
 from gancourse.errors import DeviceError, UsageError
@@ -78,19 +79,16 @@ def check_device(name: str | None) -> torch.device:
 def check_data_path(info: DatasetInfo, data_path: Path | None, needed: bool) -> None:
     """--data-path belongs to a folder dataset, which (when `needed`) must have one."""
     if data_path is not None and info.kind != "folder":
+        folders = " or ".join(dataset_names("folder"))
         raise UsageError(
-            f"--data-path is only for --dataset {' or '.join(_folders())}; leave it "
-            f"out for {info.name!r}."
+            f"--data-path is only for --dataset {folders}; leave it out for "
+            f"{info.name!r}."
         )
     if needed and info.kind == "folder" and data_path is None:
         raise UsageError(
             f"--dataset {info.name} needs --data-path FOLDER: the folder holding "
             "your images (one subfolder of images per class, or the images alone)."
         )
-
-
-def _folders() -> list[str]:
-    return [n for n in image_dataset_names() if dataset_info(n).kind == "folder"]
 
 
 def parse_classes(text: str, dataset: str) -> list[str]:

@@ -78,11 +78,6 @@ class DatasetInfo:
         """Whether it holds images (everything but the 2D toy sets)."""
         return self.kind != "toy"
 
-    @property
-    def is_labelled(self) -> bool:
-        """Whether it has two or more classes (None: only its files can tell)."""
-        return self.classes is None or len(self.classes) >= 2
-
 
 def _entries(*infos: DatasetInfo) -> dict[str, DatasetInfo]:
     return {info.name: info for info in infos}

@@ -50,10 +50,9 @@ def describe_datasets(root: str | Path | None = None) -> str:
     rows = [header]
     for name, state in dataset_status(root).items():
         info = CATALOG[name]
-        classes = "-" if info.classes is None else str(len(info.classes))
-        if not info.is_images:
-            classes, test = "-", "-"
-        else:
+        classes, test = "-", "-"  # toy sets, and folders' classes, say nothing
+        if info.is_images:
+            classes = str(len(info.classes)) if info.classes is not None else "-"
             test = "yes" if info.has_test_split else "no"
         rows.append((name, state, _size(info), classes, test, info.description))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
