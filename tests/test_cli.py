@@ -367,6 +367,12 @@ def test_unknown_dataset_lists_the_known_ones(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_an_image_folder_needs_its_data_path_before_any_work(tmp_path, capsys):
+    message = refused(capsys, *train_args(tmp_path / "o", dataset="imagefolder"))
+    assert "--dataset imagefolder needs --data-path FOLDER" in message
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_2d_toy_dataset_is_not_images(tmp_path, capsys):
     message = refused(capsys, *train_args(tmp_path / "o", dataset="ring8"))
     assert "'ring8' is a 2D toy dataset" in message

@@ -17,6 +17,7 @@ from gancourse.training import (
     load_checkpoint,
     models_from_state,
 )
+from gancourse.training.checkpoint import save_atomic
 
 TINY = {"g": {"width": 8}, "d": {"width": 8}}
 KEYS = {
@@ -314,3 +315,15 @@ def test_a_checkpoint_for_another_model_gives_a_checkpoint_error(small, tmp_path
     state["generator_config"]["width"] = 16  # weights no longer fit the config
     with pytest.raises(CheckpointError, match="does not hold a model"):
         models_from_state(state)
+
+
+def test_a_dataset_name_saved_in_an_old_spelling_still_resumes(small, tmp_path):
+    state = make(small).fit(steps=1).state()
+    state["dataset"]["name"] = "MNIST_5K"  # as an older version might have spelt it
+    old = save_atomic(state, tmp_path / "old.pt")
+    resumed = GANTrainer.resume(old, small, device="cpu", progress=False)
+    assert resumed.step == 1
+    state["dataset"]["name"] = "mnist-6k"
+    other = save_atomic(state, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="was trained on 'mnist-6k'"):
+        GANTrainer.resume(other, small, device="cpu", progress=False)

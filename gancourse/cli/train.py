@@ -267,7 +267,7 @@ def _check_train_args(args: argparse.Namespace) -> None:
             f"{', '.join(map(str, IMAGE_SIZES))} px images; pass one of those "
             "(the data is resized)."
         )
-    check_data_path(dataset_info(args.dataset), args.data_path, needed=False)
+    check_data_path(dataset_info(args.dataset), args.data_path, needed=True)
     if args.classes is not None:
         args.classes = parse_classes(args.classes, args.dataset)
     _check_class_count(args.kind, args.dataset, args.classes)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from gancourse.data.catalog import canonical_name
 from gancourse.errors import CheckpointError
 from gancourse.files import write_atomic
 from gancourse.models import (
@@ -159,6 +160,8 @@ def _check_resumable(state: dict, path: str | Path, dataset: ImageDataset) -> No
             "exactly; start from its weights with GANTrainer.fine_tune instead."
         )
     now = data_record(dataset)
+    # a name saved in an older spelling (true_image) is the same dataset
+    saved = {**saved, "name": canonical_name(saved.get("name")) or saved.get("name")}
     if any(saved.get(key) != value for key, value in now.items()):
         raise CheckpointError(
             f"{path} was trained on {saved['name']!r} (classes {saved['classes']}, "
