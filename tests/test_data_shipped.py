@@ -12,6 +12,7 @@ from gancourse.data import (
     dataset_names,
     load_dataset,
 )
+from gancourse.errors import UsageError
 
 
 def test_unknown_name_lists_every_known_name():
@@ -168,3 +169,9 @@ def test_ring8_and_grid25_are_as_specified():
 def test_image_options_on_a_toy_set_are_refused():
     with pytest.raises(ValueError, match="2D toy dataset: image_size, flip"):
         load_dataset("ring8", image_size=32, flip=True)
+
+
+@pytest.mark.parametrize("size", [3, 513, 100_000, 32.0, True])
+def test_an_image_size_out_of_range_is_one_error_before_any_work(size):
+    with pytest.raises(UsageError, match="image_size must be an int from 4 to 512"):
+        load_dataset("shapes", image_size=size)

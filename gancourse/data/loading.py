@@ -19,6 +19,8 @@ from gancourse.data.downloads import is_downloaded, load_real
 from gancourse.data.toy2d import load_toy
 from gancourse.errors import DatasetUnavailableError, UsageError
 
+# a bound on resizing: 5,000 images at 4096 px would need 300 GB, not one error
+MAX_IMAGE_SIZE = 512
 TEST_FRACTION = 0.2  # shipped image sets: the last 20% of each class is the test split
 STATUS = {"toy": "shipped", "shipped": "shipped", "folder": "your own folder"}
 
@@ -89,9 +91,12 @@ def _check_options(info: DatasetInfo, split, image_size, classes, flip, path):
             f"{name!r} has one image per class and no test split: "
             "use split='train' (the default)."
         )
-    if image_size is not None and (not isinstance(image_size, int) or image_size < 4):
+    if image_size is not None and (
+        not isinstance(image_size, int) or not 4 <= image_size <= MAX_IMAGE_SIZE
+    ):
         raise UsageError(
-            f"image_size must be an int of at least 4, got {image_size!r}."
+            f"image_size must be an int from 4 to {MAX_IMAGE_SIZE} px (the course's "
+            f"models make 28, 32 and 64), got {image_size!r}."
         )
     if path is not None and info.kind != "folder":
         raise UsageError(f"path= is only for a folder of images, not for {name!r}.")
