@@ -1,4 +1,4 @@
-"""The run time: quick mode, headless, device, seeds, threads, where data lives."""
+"""The run time: the mode, headless, device, seeds, threads, where data lives."""
 
 from __future__ import annotations
 
@@ -35,13 +35,48 @@ def _read_flag(name: str, value: str | None, fix: str) -> bool:
     raise UsageError(f"{name}={value!r} is not understood: {fix}")
 
 
-def _read_quick(value: str | None) -> bool:
-    """Parse the GANCOURSE_QUICK environment variable."""
-    return _read_flag(
+MODES = ("quick", "laptop", "full")
+SWITCH = (
+    "To switch, stop JupyterLab and start it again as "
+    "`GANCOURSE_MODE=quick|laptop|full make lab` (JupyterLab reads the variable when "
+    "it starts: restarting the kernel is not enough)."
+)
+
+
+def _read_mode(
+    mode: str | None, quick: str | None, rehearsal: bool, has_cuda: bool
+) -> tuple[str, str]:
+    """Return (mode, why) from GANCOURSE_MODE, its alias GANCOURSE_QUICK, the GPU."""
+    quick_on = _read_flag(
         "GANCOURSE_QUICK",
-        value,
-        "set it to 1 for quick mode or 0 (or leave it unset) for the full course.",
+        quick,
+        "set it to 1 for quick mode, or leave it unset and use GANCOURSE_MODE.",
     )
+    text = (mode or "").strip().lower()
+    if text and text not in MODES:
+        raise UsageError(
+            f"GANCOURSE_MODE={mode!r} is not a mode: set it to quick, laptop or full, "
+            "or leave it unset (full with a CUDA GPU, laptop without)."
+        )
+    if quick_on and text not in ("", "quick"):
+        raise UsageError(
+            f"GANCOURSE_QUICK=1 asks for quick mode but GANCOURSE_MODE={mode!r}: "
+            "unset one of the two."
+        )
+    if rehearsal and (quick_on or text not in ("", "full")):
+        raise UsageError(
+            "GANCOURSE_REHEARSAL=1 rehearses full mode: leave GANCOURSE_MODE unset "
+            "or set it to full, and unset GANCOURSE_QUICK."
+        )
+    if rehearsal:
+        return "full", "GANCOURSE_REHEARSAL=1: full mode's settings, a few steps each"
+    if quick_on:
+        return "quick", "GANCOURSE_QUICK=1 is set (another name for quick mode)"
+    if text:
+        return text, f"GANCOURSE_MODE={text} is set"
+    if has_cuda:
+        return "full", "a CUDA GPU was found and GANCOURSE_MODE is unset"
+    return "laptop", "no CUDA GPU was found and GANCOURSE_MODE is unset"
 
 
 def _read_headless(value: str | None) -> bool:
@@ -55,15 +90,26 @@ def _read_headless(value: str | None) -> bool:
     )
 
 
-# The one place that reads quick mode; everything else asks gancourse.runtime.
-QUICK: bool = _read_quick(os.environ.get("GANCOURSE_QUICK"))
+# The one place that reads the mode; everything else asks gancourse.runtime.
+REHEARSAL: bool = _read_flag(
+    "GANCOURSE_REHEARSAL",
+    os.environ.get("GANCOURSE_REHEARSAL"),
+    "set it to 1 to rehearse full mode with a few steps per run (CI), or unset it.",
+)
+MODE, MODE_REASON = _read_mode(
+    os.environ.get("GANCOURSE_MODE"),
+    os.environ.get("GANCOURSE_QUICK"),
+    REHEARSAL,
+    torch.cuda.is_available(),
+)
+QUICK: bool = MODE == "quick"
 # Headless: no person at the notebook, so live panels train in the calling thread.
 HEADLESS: bool = _read_headless(os.environ.get("GANCOURSE_HEADLESS"))
 
 
-def pick(quick: T, full: T) -> T:
-    """Return `quick` in quick mode and `full` otherwise (budgets, dataset names)."""
-    return quick if QUICK else full
+def pick(*, quick: T, laptop: T, full: T) -> T:
+    """Return the value for this mode: budgets, dataset names, widths."""
+    return {"quick": quick, "laptop": laptop, "full": full}[MODE]
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -97,10 +143,35 @@ def describe_device(device: torch.device) -> str:
         return f"cuda ({torch.cuda.get_device_name(index)})"
     if device.type == "mps":
         return "mps (Apple GPU)"
+    threads = torch.get_num_threads()
     return (
-        f"cpu ({torch.get_num_threads()} threads; no CUDA or MPS GPU found, "
-        "so full-size training will be slow)"
+        f"cpu ({threads} torch thread{'s' if threads > 1 else ''} of "
+        f"{os.cpu_count()} cores; no CUDA or MPS GPU found)"
     )
+
+
+def default_threads(value: str | None = None, cores: int | None = None) -> int:
+    """Torch's CPU threads: GANCOURSE_THREADS, else every core but one (at least 1).
+
+    One core is left to the browser, JupyterLab and the rest of the machine: on a
+    busy 2-core machine two torch threads made a DCGAN step 2.5x slower than one,
+    with 15x swings (benchmarks/results/threads.md).
+    """
+    if value is None:
+        value = os.environ.get("GANCOURSE_THREADS")
+    if value is not None and value.strip():
+        try:
+            threads = int(value)
+        except ValueError:
+            threads = 0
+        if threads < 1:
+            raise UsageError(
+                f"GANCOURSE_THREADS={value!r} is not a number of threads: set it to "
+                "a whole number from 1 up, or unset it for every core but one."
+            )
+        return threads
+    cores = cores if cores is not None else os.cpu_count() or 1
+    return max(1, cores - 1)
 
 
 def seed_everything(seed: int) -> None:
@@ -112,12 +183,42 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def setup(seed: int = 0, device: str | None = None) -> torch.device:
-    """Seed everything, pick the device and print one line saying what was chosen."""
+_MODE_MEANS = {
+    "quick": "tiny budgets on shipped data, to test that every cell runs",
+    "laptop": "shipped data, budgets for a CPU",
+    "full": "real datasets, real budgets, for a GPU",
+}
+
+
+def describe_mode() -> str:
+    """The line every notebook prints first: the mode, why, and how to switch."""
+    rehearsal = " (a rehearsal: a few steps per run)" if REHEARSAL else ""
+    return (
+        f"gancourse: {MODE} mode{rehearsal} ({_MODE_MEANS[MODE]}), because "
+        f"{MODE_REASON}. {SWITCH}"
+    )
+
+
+def setup(
+    seed: int = 0, device: str | None = None, threads: int | None = None
+) -> torch.device:
+    """Seed everything, pick the device and the threads; print the mode and the choice.
+
+    `threads` sets torch's CPU threads (default: GANCOURSE_THREADS, else every core
+    but one).
+    """
     seed_everything(seed)
     chosen = get_device(device)
-    mode = "quick (shipped data, tiny budgets)" if QUICK else "full"
-    print(f"gancourse: mode {mode} | device {describe_device(chosen)} | seed {seed}")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise UsageError(f"threads must be a whole number from 1 up, got {threads!r}.")
+    torch.set_num_threads(threads or default_threads())
+    print(describe_mode())
+    print(f"device {describe_device(chosen)} | seed {seed}")
+    if MODE == "full" and chosen.type == "cpu" and not REHEARSAL:
+        print(
+            "warning: full mode on a CPU trains for hours per notebook; laptop mode "
+            "is made for a CPU (GANCOURSE_MODE=laptop make lab)."
+        )
     return chosen
 
 
