@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8888
+WORKSPACE ?= workspace
+LAB_ARGS ?=  # more options for jupyter lab, e.g. LAB_ARGS=--no-browser
 # Jupyter refuses to run as root unless told to (containers, CI machines)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test course student bench browser clean-venv
+.PHONY: lab test course student reset bench browser clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
 	touch $(STAMP)
 
-lab: $(STAMP)  ## set up and open the course in JupyterLab
-	$(BIN)/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG)
+lab: $(STAMP)  ## set up and open your workspace in JupyterLab (your copies are never overwritten)
+	$(BIN)/python -m gancourse workspace --dir $(WORKSPACE)
+	$(BIN)/jupyter lab --notebook-dir=$(WORKSPACE) --ip=127.0.0.1 --port=$(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
 browser:  ## Debian's chromium for the browser test (installed when missing, as root)
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
@@ -31,8 +34,11 @@ course: $(STAMP)  ## execute every notebook into build/course/*.html (FULL=1: fu
 	GANCOURSE_QUICK=$(if $(FULL),0,1) GANCOURSE_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
 		--ExecutePreprocessor.timeout=-1 --output-dir build/course notebooks/*.ipynb
 
-student: $(STAMP)  ## write student copies with the solutions cleared to build/student
-	$(BIN)/python -m gancourse student --out build/student
+student: $(STAMP)  ## make the workspace's missing student copies without opening JupyterLab
+	$(BIN)/python -m gancourse workspace --dir $(WORKSPACE)
+
+reset: $(STAMP)  ## a fresh copy of notebook NB (make reset NB=05); the old one is kept beside it
+	$(BIN)/python -m gancourse workspace --dir $(WORKSPACE) --reset "$(NB)"
 
 bench: $(STAMP)  ## run the benchmarks and record their results
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done

@@ -47,8 +47,14 @@ def clear_solutions(source: str) -> str:
     return "\n".join(out)
 
 
-def make_student_copies(src_dir: Path, out_dir: Path) -> list[Path]:
-    """Write a student copy of every notebook in src_dir to out_dir; return paths."""
+def make_student_copies(
+    src_dir: Path, out_dir: Path, overwrite: bool = False
+) -> list[Path]:
+    """Write a student copy of every notebook in src_dir to out_dir; return paths.
+
+    Files already in out_dir are someone's work: unless `overwrite`, finding one is
+    an error raised before anything is written.
+    """
     import nbformat
 
     src_dir, out_dir = Path(src_dir), Path(out_dir)
@@ -65,19 +71,34 @@ def make_student_copies(src_dir: Path, out_dir: Path) -> list[Path]:
         )
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir} is a file: --out should be a folder.")
-    copies = {out_dir / path.name: _student_copy(path, nbformat) for path in notebooks}
+    existing = [out_dir / p.name for p in notebooks if (out_dir / p.name).exists()]
+    if existing and not overwrite:
+        names = ", ".join(path.name for path in existing[:3])
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise UsageError(
+            f"{out_dir} already holds {names}{more}: nothing was written, so no work "
+            "is lost. Choose an empty --out, or pass --overwrite to replace them."
+        )
+    copies = {out_dir / path.name: student_copy(path) for path in notebooks}
     out_dir.mkdir(parents=True, exist_ok=True)
     for target, notebook in copies.items():
         nbformat.write(notebook, target)
     return list(copies)
 
 
-def _student_copy(path: Path, nbformat):
-    """The notebook at `path` with its solutions cleared and its outputs removed."""
+def _read(path: Path):
+    """The notebook at `path`, or a UsageError if it is not one."""
+    import nbformat
+
     try:
-        notebook = nbformat.read(path, as_version=4)
+        return nbformat.read(path, as_version=4)
     except nbformat.reader.NotJSONError:
         raise UsageError(f"{path} is not a notebook (not valid JSON).") from None
+
+
+def student_copy(path: Path):
+    """The notebook at `path` with its solutions cleared and its outputs removed."""
+    notebook = _read(path)
     for index, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
             continue
@@ -87,4 +108,21 @@ def _student_copy(path: Path, nbformat):
             except UsageError as error:
                 raise UsageError(f"{path}, cell {index}, {error}") from None
         cell.outputs, cell.execution_count = [], None
+    return notebook
+
+
+def solved_copy(path: Path, own_copy: str):
+    """The notebook at `path` without outputs, opening with a note: read-only."""
+    import nbformat
+
+    notebook = _read(path)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    note = nbformat.v4.new_markdown_cell(
+        "**The solved notebook, read-only.** Run it to compare; it cannot be saved. "
+        f"Your own copy is [{own_copy}]({own_copy})."
+    )
+    note.id = "solved-copy-note"
+    notebook.cells.insert(0, note)
     return notebook

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "03_numpy_gan_2d.ipynb"
@@ -37,33 +37,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    """Poll the server's API until it answers, or fail with its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"JupyterLab did not answer at {url} within {timeout} s")
-
-
 @pytest.fixture
 def jupyterlab(tmp_path):
     """JupyterLab serving a copy of notebooks/ (autosave must not touch the repo)."""
     work = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", work)
-    port = _free_port()
+    port = free_port()
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
         f"--port={port}", f"--ServerApp.token={TOKEN}", f"--notebook-dir={work}",
@@ -80,7 +59,7 @@ def jupyterlab(tmp_path):
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(f"{base}/api/status?token={TOKEN}", server)
+        wait_until_up(f"{base}/api/status?token={TOKEN}", server)
         yield base
     finally:
         server.terminate()

@@ -8,6 +8,7 @@ python -m gancourse classifier --dataset mnist-5k --out clf.pt
 python -m gancourse evaluate runs/a/checkpoint.pt --n 1000 --json scores.json
 python -m gancourse export runs/a/checkpoint.pt small.pt
 python -m gancourse student --out build/student
+python -m gancourse workspace --reset 05
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ COMMANDS = {
     "evaluate": "score a checkpoint's samples: accuracy, IS, FID, KID, memorisation",
     "export": "write a small copy of a checkpoint to share (weights only, fp16)",
     "student": "write student copies of the notebooks, solutions cleared",
+    "workspace": "make the student workspace `make lab` opens, or reset a notebook",
 }
 
 
