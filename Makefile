@@ -30,8 +30,8 @@ browser:  ## Debian's chromium for the browser test (installed when missing, as 
 test: $(STAMP) browser  ## set up and run every test, notebooks and browser included, in quick mode
 	GANCOURSE_QUICK=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest
 
-course: $(STAMP)  ## execute every notebook into build/course/*.html (FULL=1: full mode)
-	GANCOURSE_QUICK=$(if $(FULL),0,1) GANCOURSE_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
+course: $(STAMP)  ## execute every notebook into build/course/*.html (MODE=laptop or MODE=full; default quick)
+	GANCOURSE_MODE=$(or $(MODE),quick) GANCOURSE_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
 		--ExecutePreprocessor.timeout=-1 --output-dir build/course notebooks/*.ipynb
 
 student: $(STAMP)  ## make the workspace's missing student copies without opening JupyterLab

@@ -153,9 +153,10 @@ def describe_device(device: torch.device) -> str:
 def default_threads(value: str | None = None, cores: int | None = None) -> int:
     """Torch's CPU threads: GANCOURSE_THREADS, else every core but one (at least 1).
 
-    One core is left to the browser, JupyterLab and the rest of the machine: on a
-    busy 2-core machine two torch threads made a DCGAN step 2.5x slower than one,
-    with 15x swings (benchmarks/results/threads.md).
+    One core is left to the browser, JupyterLab and the rest of the machine. On the
+    2-core machine of benchmarks/results/threads.md, with one core kept busy, two
+    torch threads made a DCGAN step 1.4-3x slower than one thread, with single steps
+    up to 15x slower; on an idle machine two threads were 1.3-2x faster.
     """
     if value is None:
         value = os.environ.get("GANCOURSE_THREADS")

@@ -124,6 +124,18 @@ def test_offline_without_a_copy_is_one_clear_error(
     assert list(tmp_path.iterdir()) == []  # nothing partial left behind
 
 
+@pytest.mark.parametrize("mode", ["full", "laptop", "quick"])
+def test_offline_in_full_mode_says_first_how_to_switch_to_laptop(
+    tmp_path, no_network, monkeypatch, mode
+):
+    monkeypatch.setattr(runtime, "MODE", mode)
+    with pytest.raises(DatasetUnavailableError) as info:
+        load_dataset("mnist", root=tmp_path, download=True)
+    first = str(info.value).splitlines()[0]
+    assert first.startswith("'mnist' is not available")
+    assert ("GANCOURSE_MODE=laptop make lab" in first) == (mode == "full")
+
+
 def _forbid_downloads(monkeypatch):
     """Fail the test if torchvision tries to download anything."""
 

@@ -1,4 +1,4 @@
-"""Quick mode, device choice and seeding."""
+"""The mode, device choice, threads and seeding."""
 
 import os
 import random
@@ -11,40 +11,95 @@ import torch
 
 from gancourse import runtime
 
+MODE_VARIABLES = ("GANCOURSE_QUICK", "GANCOURSE_MODE", "GANCOURSE_REHEARSAL")
 
-def _run(code: str, quick: str | None) -> subprocess.CompletedProcess:
-    """Run Python code in a fresh process with GANCOURSE_QUICK set to `quick`."""
-    env = {k: v for k, v in os.environ.items() if k != "GANCOURSE_QUICK"}
+
+def _run(
+    code: str, quick: str | None = None, **variables: str
+) -> subprocess.CompletedProcess:
+    """Run Python code in a fresh process with the given GANCOURSE_* variables set."""
+    env = {k: v for k, v in os.environ.items() if k not in MODE_VARIABLES}
     if quick is not None:
         env["GANCOURSE_QUICK"] = quick
+    env.update({f"GANCOURSE_{name}": value for name, value in variables.items()})
     return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True
     )
 
 
+PRINT_MODE = (
+    "import gancourse, torch\n"
+    "print(gancourse.MODE, gancourse.QUICK, torch.cuda.is_available())\n"
+    "print(gancourse.pick(quick=1, laptop=2, full=3))"
+)
+
+
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("variables", "mode"),
     [
-        ("1", True),
-        ("true", True),
-        ("YES", True),
-        ("0", False),
-        ("", False),
-        (None, False),
+        ({"QUICK": "1"}, "quick"),
+        ({"QUICK": "yes"}, "quick"),
+        ({"MODE": "quick"}, "quick"),
+        ({"MODE": "Laptop"}, "laptop"),
+        ({"MODE": "full"}, "full"),
+        ({"QUICK": "1", "MODE": "quick"}, "quick"),
+        ({"QUICK": "0", "MODE": "laptop"}, "laptop"),
+        ({"REHEARSAL": "1"}, "full"),
     ],
 )
-def test_quick_mode_is_read_from_the_environment(value, expected):
-    result = _run(
-        "import gancourse; print(gancourse.QUICK, gancourse.pick(1, 2))", value
-    )
+def test_the_mode_is_read_from_the_environment(variables, mode):
+    result = _run(PRINT_MODE, **variables)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(expected), "1" if expected else "2"]
+    first, second = result.stdout.split("\n")[:2]
+    assert first.split()[:2] == [mode, str(mode == "quick")]
+    assert second == {"quick": "1", "laptop": "2", "full": "3"}[mode]
 
 
-def test_a_quick_value_that_means_nothing_is_one_clear_error():
-    result = _run("import gancourse", "maybe")
+@pytest.mark.parametrize("quick", [None, "0", ""])
+def test_an_unset_mode_is_full_with_cuda_and_laptop_without(quick):
+    result = _run(PRINT_MODE, quick)
+    assert result.returncode == 0, result.stderr
+    mode, _, cuda = result.stdout.split()[:3]
+    assert mode == ("full" if cuda == "True" else "laptop")
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"QUICK": "maybe"}, "GANCOURSE_QUICK='maybe' is not understood"),
+        ({"MODE": "fast"}, "GANCOURSE_MODE='fast' is not a mode"),
+        ({"QUICK": "1", "MODE": "full"}, "unset one of the two"),
+        ({"REHEARSAL": "1", "MODE": "laptop"}, "rehearses full mode"),
+        ({"REHEARSAL": "1", "QUICK": "1"}, "rehearses full mode"),
+        ({"REHEARSAL": "sometimes"}, "GANCOURSE_REHEARSAL='sometimes'"),
+    ],
+)
+def test_a_mode_setting_that_means_nothing_is_one_clear_error(variables, message):
+    result = _run("import gancourse", **variables)
     assert result.returncode != 0
-    assert "GANCOURSE_QUICK='maybe' is not understood" in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]
+
+
+def test_pick_needs_all_three_modes_by_name():
+    assert (
+        runtime.pick(quick="q", laptop="l", full="f")
+        == {"quick": "q", "laptop": "l", "full": "f"}[runtime.MODE]
+    )
+    with pytest.raises(TypeError):
+        runtime.pick(
+            quick=1, full=2
+        )  # laptop forgotten: an error, not a silent default
+    with pytest.raises(TypeError):
+        runtime.pick(1, 2, 3)
+
+
+def test_the_first_line_says_the_mode_why_and_how_to_switch(capsys):
+    runtime.setup(seed=0, device="cpu")
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"gancourse: {runtime.MODE} mode")
+    assert runtime.MODE_REASON in first
+    assert "GANCOURSE_MODE=quick|laptop|full make lab" in first
+    assert "restarting the kernel is not enough" in first
 
 
 def test_import_needs_no_jupyter():
@@ -88,12 +143,45 @@ def test_asking_for_a_missing_gpu_says_how_to_fix_it(monkeypatch):
         runtime.get_device("cuda")
 
 
-def test_setup_prints_one_line_with_mode_device_and_seed(capsys):
-    device = runtime.setup(seed=3, device="cpu")
+@pytest.fixture
+def keep_threads():
+    """Restore torch's thread count after a test that lets setup() change it."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_setup_prints_the_mode_then_device_threads_and_seed(capsys, keep_threads):
+    device = runtime.setup(seed=3, device="cpu", threads=1)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert device.type == "cpu"
-    assert len(lines) == 1
-    assert "device cpu" in lines[0] and "seed 3" in lines[0]
+    assert device.type == "cpu" and torch.get_num_threads() == 1
+    assert lines[0] == runtime.describe_mode()
+    assert lines[1].startswith("device cpu (1 torch thread of") and "seed 3" in lines[1]
+
+
+def test_setup_uses_the_threads_asked_for(keep_threads, capsys, monkeypatch):
+    runtime.setup(seed=0, device="cpu", threads=2)
+    assert torch.get_num_threads() == 2
+    monkeypatch.setenv("GANCOURSE_THREADS", "1")
+    runtime.setup(seed=0, device="cpu")
+    assert torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="threads must be a whole number"):
+        runtime.setup(seed=0, device="cpu", threads=0)
+
+
+@pytest.mark.parametrize(
+    ("value", "cores", "threads"),
+    [(None, 2, 1), (None, 1, 1), (None, 8, 7), ("3", 2, 3), (" 4 ", 16, 4)],
+)
+def test_default_threads_leave_one_core_unless_told(value, cores, threads, monkeypatch):
+    monkeypatch.delenv("GANCOURSE_THREADS", raising=False)
+    assert runtime.default_threads(value, cores) == threads
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_a_thread_count_that_means_nothing_is_one_clear_error(value):
+    with pytest.raises(ValueError, match=f"GANCOURSE_THREADS={value!r}"):
+        runtime.default_threads(value, 2)
 
 
 def test_seed_everything_repeats_python_numpy_and_torch():

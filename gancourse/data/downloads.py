@@ -15,6 +15,7 @@ import torch
 from torchvision import datasets
 from torchvision.datasets.utils import extract_archive
 
+from gancourse import runtime
 from gancourse.data.base import offline_hint
 from gancourse.errors import DatasetUnavailableError
 
@@ -95,8 +96,14 @@ def _where_to_put(spec: RealSet, root: Path) -> str:
 def _unavailable(info: DatasetInfo, root: Path, reason: str):
     """The one error for a dataset that is neither on disk nor downloadable."""
     name = info.name
+    switch = (
+        "Without a network, switch to laptop mode, which needs only the shipped data: "
+        "stop JupyterLab and start it as `GANCOURSE_MODE=laptop make lab`. "
+        if runtime.MODE == "full"
+        else ""
+    )
     return DatasetUnavailableError(
-        f"{name!r} is not available: {reason}.\n"
+        f"{name!r} is not available: {' '.join(reason.split())}. {switch}\n"
         f"To fix: connect to the internet and call load_dataset({name!r}) again, "
         f"or {_where_to_put(info.loader, root)}.\n{offline_hint(info.alternative)}"
     )
