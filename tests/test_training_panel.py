@@ -120,7 +120,7 @@ def test_controls_start_at_the_trainers_settings(trainer):
     for slider in (panel.lr_d, panel.lr_g, panel.d_steps, panel.g_steps):
         assert slider.continuous_update is False
     assert (panel.d_steps.min, panel.d_steps.max) == (1, 10)
-    assert panel.lr_d.readout_format == ".0e"  # reads 2e-4
+    assert panel.lr_d.readout_format == ".1e"  # reads 2.0e-4, as the status line
     assert panel.sample_image.value[:8] == PNG and panel.loss_image.value[:8] == PNG
     assert "<b>ready</b>" in panel.status.value and "step 0" in panel.status.value
 
@@ -212,8 +212,6 @@ def test_background_run_pauses_resumes_and_stops(trainer, background):
         assert time.monotonic() - start < 2 and panel.state == "running"
         with pytest.raises(RuntimeError, match="already training"):
             panel.start()
-        with pytest.raises(RuntimeError, match="another panel"):
-            TrainingPanel(trainer, steps=5).start()
         until(lambda: trainer.step >= 2)
         panel.pause_button.click()
         until(lambda: panel.state == "paused")
@@ -249,6 +247,38 @@ def test_stop_while_paused_ends_the_run(trainer, background):
     finally:
         panel.stop()
         panel.wait(timeout=15)
+
+
+def test_a_new_panel_stops_an_earlier_hidden_run_of_its_trainer(trainer, background):
+    """A reloaded page hides a running panel: a new one must not be blocked by it."""
+    hidden = TrainingPanel(trainer, steps=2000, every=1000).start()
+    try:
+        until(lambda: trainer.step >= 1)
+        hidden.pause()  # even a paused run is stopped
+        until(lambda: hidden.state == "paused")
+        fresh = TrainingPanel(trainer, steps=3, every=1000).start().wait(timeout=30)
+        assert hidden.state == "stopped" and fresh.state == "finished"
+        assert "stopped an earlier panel&#x27;s run" in fresh.status.value
+        assert fresh.done == 3
+    finally:
+        hidden.stop()
+        hidden.wait(timeout=15)
+
+
+@pytest.mark.parametrize("lr", [2e-4, 10**-2.25, 10**-3.5, 10**-4.75])
+def test_the_slider_readout_and_the_status_line_write_the_lr_alike(trainer, lr):
+    """d3's '.1e' (the slider's readout) writes 3.6e-3, as short_lr does."""
+    trainer.lr_d = lr
+    panel = TrainingPanel(trainer, steps=1)
+    mantissa, exponent = f"{panel.lr_d.value:.1e}".split("e")
+    d3_readout = f"{mantissa}e{int(exponent)}"  # d3-format pads no exponent
+    assert f"lr D {d3_readout}," in panel.status.value
+
+
+def test_the_status_shows_dashes_not_nan_before_the_first_step(trainer):
+    panel = TrainingPanel(trainer, steps=1)
+    assert "nan" not in panel.status.value
+    assert "D loss - " in panel.status.value.replace("&nbsp;", " ")
 
 
 def test_a_non_finite_loss_stop_is_shown(trainer, headless):

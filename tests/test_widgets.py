@@ -19,6 +19,8 @@ def test_it_starts_untrained_with_a_plot_and_a_readout(explorer):
     assert explorer.gan.step == 0
     assert explorer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert "step 0" in explorer.readout.value and "/8" in explorer.readout.value
+    assert "nan" not in explorer.readout.value  # no losses yet: a dash, not nan
+    assert "D loss -" in explorer.readout.value.replace("&nbsp;", " ")
     for slider in (explorer.lr_d, explorer.lr_g, explorer.d_steps, explorer.g_steps):
         assert slider.continuous_update is False
 

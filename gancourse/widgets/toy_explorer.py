@@ -11,6 +11,7 @@ from gancourse.data.catalog import dataset_names
 from gancourse.metrics import mode_coverage
 from gancourse.numpy_gans.toy import LOSSES, ToyGAN
 from gancourse.plotting import plot_toy_gan
+from gancourse.widgets.readout import number
 
 LR_GRID = {"base": 10, "min": -5, "max": -1, "step": 0.25}  # 1e-5 .. 1e-1
 
@@ -130,9 +131,11 @@ class ToyGANExplorer:
         s = self.summary()
         self.readout.value = (
             f"<b>step {self.gan.step}</b> (D updates {self.gan.d_updates}, "
-            f"G updates {self.gan.g_updates}) &nbsp; D loss {s['loss_d']:.3f} &nbsp; "
-            f"G loss {s['loss_g']:.3f} &nbsp; D(real) {s['d_real']:.2f} &nbsp; "
-            f"D(fake) {s['d_fake']:.2f} &nbsp; modes covered "
+            f"G updates {self.gan.g_updates}) &nbsp; "
+            f"D loss {number(s['loss_d'], '.3f')} &nbsp; "
+            f"G loss {number(s['loss_g'], '.3f')} &nbsp; "
+            f"D(real) {number(s['d_real'], '.2f')} &nbsp; "
+            f"D(fake) {number(s['d_fake'], '.2f')} &nbsp; modes covered "
             f"<b>{s['modes']}/{self.gan.dataset.num_modes}</b>, high quality "
             f"{100 * s['high_quality']:.0f}%"
         )

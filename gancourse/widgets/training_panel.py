@@ -26,12 +26,15 @@ from gancourse.errors import BusyError, UsageTypeError
 from gancourse.plotting import plot_losses
 from gancourse.training import Callback, CancelFit, GANTrainer
 from gancourse.training.config import check_count
+from gancourse.widgets.readout import number, short_lr
 
 LR_LOW, LR_HIGH, LR_STEP = -5.0, -2.0, 0.25  # 1e-5 .. 1e-2 in quarter decades
 STOPPED_ON_REQUEST = "stopped on request"  # the reason GANTrainer.fit records
 BUSY = ("running", "pausing", "paused", "stopping")  # states of a run under way
 
-_TRAINING: weakref.WeakSet = weakref.WeakSet()  # trainers a panel is training now
+# trainer -> the panel training it now
+_TRAINING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+TAKE_OVER_TIMEOUT_S = 60  # how long a new panel waits for an earlier run to stop
 
 
 def lr_exponents(value: float) -> tuple[float, float]:
@@ -57,7 +60,7 @@ def lr_slider(description: str, value: float) -> widgets.FloatLogSlider:
         step=LR_STEP,
         description=description,
         continuous_update=False,
-        readout_format=".0e",  # 2e-4
+        readout_format=".1e",  # 2.0e-4, as the status line writes it (short_lr)
     )
 
 
@@ -108,17 +111,6 @@ def render_losses(history: dict, step: int) -> bytes:
     buffer = io.BytesIO()
     canvas.print_png(buffer)
     return buffer.getvalue()
-
-
-def _short(lr: float) -> str:
-    """A learning rate as 2.0e-4 rather than 2.0e-04."""
-    mantissa, exponent = f"{lr:.1e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
-def _rate(per_second: float) -> str:
-    """A speed as a whole number, or a dash before there is one."""
-    return f"{per_second:.0f}" if math.isfinite(per_second) else "-"
 
 
 class PanelCallback(Callback):
@@ -175,6 +167,7 @@ class TrainingPanel:
         # ... finished (all steps), stopped (button or stop_reason) or failed
         self.stop_reason: str | None = None
         self.error: BaseException | None = None
+        self.note: str | None = None  # e.g. that an earlier run was stopped
         self.done = 0  # steps trained in this run
         self.images_per_second = float("nan")
         self.callback = PanelCallback(self)
@@ -259,12 +252,8 @@ class TrainingPanel:
                 "this panel is already training: stop it (panel.stop()) or wait for "
                 "it (panel.wait()) before starting it again."
             )
-        if self.trainer in _TRAINING:
-            raise BusyError(
-                "this trainer is already training under another panel: stop that "
-                "panel first, since two runs at once would corrupt the models."
-            )
-        _TRAINING.add(self.trainer)
+        self.note = self._take_over()
+        _TRAINING[self.trainer] = self
         self.state, self.stop_reason, self.error = "running", None, None
         self.done, self._stop_asked = 0, False
         self.images_per_second = float("nan")
@@ -281,6 +270,26 @@ class TrainingPanel:
             )
             self._thread.start()
         return self
+
+    def _take_over(self) -> str | None:
+        """Stop an earlier panel's run of this trainer (e.g. one a page reload hid).
+
+        Two runs at once would corrupt the models, and a panel whose page was
+        reloaded can no longer be reached to stop it by hand.
+        """
+        earlier = _TRAINING.get(self.trainer)
+        if earlier is None:
+            return None
+        earlier.stop()
+        earlier.wait(TAKE_OVER_TIMEOUT_S)
+        if earlier.running:
+            raise BusyError(
+                "this trainer is still training under an earlier panel, which did "
+                f"not stop within {TAKE_OVER_TIMEOUT_S} s: call stop() on that panel, "
+                "or restart the kernel."
+            )
+        step = earlier.trainer.step
+        return f"stopped an earlier panel's run of this trainer at step {step}"
 
     def wait(self, timeout: float | None = None) -> TrainingPanel:
         """Block until a background run ends (or `timeout` s pass); raise its error."""
@@ -307,7 +316,8 @@ class TrainingPanel:
             trainer.callbacks = [c for c in trainer.callbacks if c is not self.callback]
             self.callback.panel = None
             trainer.progress = progress
-            _TRAINING.discard(trainer)
+            if _TRAINING.get(trainer) is self:
+                del _TRAINING[trainer]
             self._finish()
 
     def _finish(self) -> None:
@@ -390,14 +400,16 @@ class TrainingPanel:
         t = self.trainer
         lines = [
             f"<b>{self.state}</b> &nbsp; step {t.step} ({self.done}/{self.steps} "
-            f"this run) &nbsp; D loss {self.latest('loss_d'):.3f} &nbsp; "
-            f"G loss {self.latest('loss_g'):.3f} &nbsp; "
-            f"D(x) {self.latest('d_real'):.2f} &nbsp; "
-            f"D(G(z)) {self.latest('d_fake'):.2f} &nbsp; "
-            f"{_rate(self.images_per_second)} images/s",
-            f"lr D {_short(t.lr_d)}, lr G {_short(t.lr_g)}, "
+            f"this run) &nbsp; D loss {number(self.latest('loss_d'), '.3f')} &nbsp; "
+            f"G loss {number(self.latest('loss_g'), '.3f')} &nbsp; "
+            f"D(x) {number(self.latest('d_real'), '.2f')} &nbsp; "
+            f"D(G(z)) {number(self.latest('d_fake'), '.2f')} &nbsp; "
+            f"{number(self.images_per_second, '.0f')} images/s",
+            f"lr D {short_lr(t.lr_d)}, lr G {short_lr(t.lr_g)}, "
             f"D steps {t.d_steps}, G steps {t.g_steps}",
         ]
+        if self.note is not None:
+            lines.append(html.escape(self.note))
         if self.error is not None:
             lines.append(html.escape(f"{type(self.error).__name__}: {self.error}"))
         elif self.stop_reason is not None:
