@@ -42,6 +42,11 @@ def jupyterlab(tmp_path):
     """JupyterLab serving a copy of notebooks/ (autosave must not touch the repo)."""
     work = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", work)
+    _append_long_panel(work / "05_dcgan.ipynb")
+    settings = tmp_path / "cfg" / "lab" / "user-settings" / "@jupyterlab"
+    tracker = settings / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}')  # every cell stays rendered
     port = free_port()
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
@@ -70,9 +75,19 @@ def jupyterlab(tmp_path):
         log.close()
 
 
+def _append_long_panel(path: Path) -> None:
+    """End the copy of 05 with a panel long enough to move sliders while it trains."""
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(PANEL_CELL))
+    nbformat.write(notebook, path)
+
+
 def _drag(page, slider, pixels: int) -> None:
     """Drag a slider's handle sideways with the mouse, as a person would."""
     handle = slider.locator(".noUi-handle")
+    handle.scroll_into_view_if_needed()
     box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -145,3 +160,81 @@ def _drive_explorer(page, jupyterlab: str) -> None:
         assert after_ratio != after_lr
         assert _changes(picture, after_picture) != after_picture
         page.screenshot(path=str(SCREENSHOTS / "explorer_after.png"))
+
+
+PANEL_CELL = "late = training_panel(trainer, steps=100_000, every=5)"
+
+
+def test_dcgan_panel_sliders_and_buttons_act_on_the_run(jupyterlab):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            _drive_panel(page, jupyterlab)
+        except Exception:
+            page.screenshot(path=str(SCREENSHOTS / "panel_failure.png"))
+            raise
+        finally:
+            browser.close()
+
+
+def _until(read, wanted, timeout: float = 60) -> str:
+    """Wait until wanted(read()) holds; return what read() gave then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = read()
+        if wanted(value):
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"still {value[:300]!r} after {timeout} s")
+
+
+def _drive_panel(page, jupyterlab: str) -> None:
+    """Run notebook 05, start a long panel, move two sliders, pause, resume, stop."""
+    page.goto(f"{jupyterlab}/lab/tree/05_dcgan.ipynb?token={TOKEN}")
+    page.locator(".jp-Notebook").wait_for(timeout=90_000)
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(
+        timeout=90_000
+    )
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    # the notebook's own panel trains quick mode's 40 steps; the cell appended to
+    # this copy then starts a panel of 100,000 steps on the same trainer
+    status = page.locator(".widget-html", has_text="/100000 this run").last
+    status.wait_for(timeout=180_000)
+    _until(status.inner_text, lambda text: "running" in text and "/100000" in text)
+    panel = status.locator("xpath=..")
+    lr = panel.locator(".widget-hslider", has_text="lr D").first
+    ratio = panel.locator(".widget-hslider", has_text="D steps").first
+    status.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "panel_before.png"))
+
+    _drag(page, lr, 40)
+    lr_readout = lr.locator(".widget-readout").inner_text().strip()
+    assert lr_readout != "2.0e-4", "the drag did not move the lr D slider"
+    _until(status.inner_text, lambda text: f"lr D {lr_readout}," in text)
+
+    _drag(page, ratio, 40)
+    d_steps = ratio.locator(".widget-readout").inner_text().strip()
+    assert d_steps != "1", "the drag did not move the D steps slider"
+    _until(status.inner_text, lambda text: f"D steps {d_steps}," in text)
+
+    def step() -> int:
+        text = status.inner_text()
+        return int(text.split("step ")[1].split()[0])
+
+    panel.locator("button", has_text="pause").click()
+    _until(status.inner_text, lambda text: text.startswith("paused"))
+    paused_at = step()
+    time.sleep(2)
+    assert step() == paused_at, "a paused run kept training"
+    panel.locator("button", has_text="resume").click()
+    _until(status.inner_text, lambda text: text.startswith("running"))
+    _until(lambda: str(step()), lambda text: int(text) > paused_at)
+    panel.locator("button", has_text="stop").click()
+    final = _until(status.inner_text, lambda text: text.startswith("stopped"))
+    assert f"lr D {lr_readout}," in final and f"D steps {d_steps}," in final
+    page.screenshot(path=str(SCREENSHOTS / "panel_after.png"))
