@@ -3,7 +3,25 @@
 Importing it needs no Jupyter: widget code is imported only where it is used.
 """
 
-from gancourse.runtime import MODE, QUICK, get_device, pick, seed_everything, setup
+from gancourse.runtime import (
+    MODE,
+    QUICK,
+    budget,
+    expect,
+    get_device,
+    pick,
+    seed_everything,
+    setup,
+)
 
 __version__ = "0.1.0"
-__all__ = ["MODE", "QUICK", "get_device", "pick", "seed_everything", "setup"]
+__all__ = [
+    "MODE",
+    "QUICK",
+    "budget",
+    "expect",
+    "get_device",
+    "pick",
+    "seed_everything",
+    "setup",
+]

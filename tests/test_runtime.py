@@ -200,3 +200,55 @@ def test_seed_everything_repeats_python_numpy_and_torch():
 def test_seed_must_be_a_non_negative_int(seed):
     with pytest.raises(ValueError, match="non-negative int"):
         runtime.seed_everything(seed)
+
+
+BUDGETS = [
+    (5_000, 2),
+    (1, 1),
+    ({"epochs": 20}, {"steps": 2}),
+    ({"steps": 400, "lr_d": 1e-3}, {"steps": 2, "lr_d": 1e-3}),
+    ((50_000, 5), (2, 2)),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize(("full", "rehearsed"), BUDGETS)
+def test_a_rehearsal_cuts_full_budgets_to_a_few_steps(monkeypatch, full, rehearsed):
+    monkeypatch.setattr(runtime, "REHEARSAL", True)
+    monkeypatch.setattr(runtime, "MODE", "full")
+    assert runtime.budget(quick="q", laptop="l", full=full) == rehearsed
+    assert runtime.pick(quick="q", laptop="l", full=full) == full  # settings stay
+
+
+@pytest.mark.parametrize("mode", ["quick", "laptop", "full"])
+def test_outside_a_rehearsal_budget_is_pick(monkeypatch, mode):
+    monkeypatch.setattr(runtime, "REHEARSAL", False)
+    monkeypatch.setattr(runtime, "MODE", mode)
+    chosen = runtime.budget(quick=1, laptop={"epochs": 3}, full=(9, 9))
+    assert chosen == {"quick": 1, "laptop": {"epochs": 3}, "full": (9, 9)}[mode]
+
+
+@pytest.mark.parametrize("full", [2.5, "mnist", True, {"lr": 1e-3}])
+def test_a_budget_that_is_not_one_is_refused_in_a_rehearsal(monkeypatch, full):
+    monkeypatch.setattr(runtime, "REHEARSAL", True)
+    with pytest.raises(TypeError, match="use pick for other settings"):
+        runtime.budget(quick=1, laptop=1, full=full)
+
+
+def test_expect_checks_claims_except_in_a_rehearsal(monkeypatch):
+    monkeypatch.setattr(runtime, "REHEARSAL", False)
+    runtime.expect(True, "holds")
+    with pytest.raises(AssertionError, match="the loss fell"):
+        runtime.expect(False, "the loss fell")
+    monkeypatch.setattr(runtime, "REHEARSAL", True)
+    runtime.expect(False, "the loss fell")  # a few steps prove nothing: skipped
+
+
+def test_a_rehearsal_is_full_mode_with_cut_budgets_in_a_fresh_process():
+    code = (
+        "import gancourse\n"
+        "print(gancourse.MODE, gancourse.budget(quick=1, laptop=2, full={'epochs': 9}))"
+    )
+    result = _run(code, REHEARSAL="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "full {'steps': 2}"

@@ -25,6 +25,20 @@ if TYPE_CHECKING:
 DOWNLOAD_TIMEOUT_S = 30
 
 
+class StandInCIFAR10(datasets.CIFAR10):
+    """CIFAR-10's reader without its md5 checks: for a rehearsal's stand-in files.
+
+    torchvision checks each CIFAR-10 file against the published md5 sums, which
+    files in the same format written by any other tool cannot match. A rehearsal
+    of full mode (GANCOURSE_REHEARSAL=1) reads its stand-ins with this class; real
+    use keeps the checks.
+    """
+
+    train_list = [[name, None] for name, _ in datasets.CIFAR10.train_list]
+    test_list = [[name, None] for name, _ in datasets.CIFAR10.test_list]
+    meta = {**datasets.CIFAR10.meta, "md5": None}
+
+
 @dataclass(frozen=True)
 class RealSet:
     """How one torchvision dataset sits on disk: the loader of a 'download' entry."""
@@ -34,6 +48,9 @@ class RealSet:
     files: tuple[str, ...]  # the files that folder must hold
     archives: tuple[str, ...]  # downloaded archives we can unpack if present
     archive_dir: str  # where those archives may lie, relative to the data root
+    stand_in_class: type | None = (
+        None  # reads stand-ins in a rehearsal, if not tv_class
+    )
 
 
 MNIST_FILES = (
@@ -62,6 +79,7 @@ CIFAR10 = RealSet(
     CIFAR_FILES,
     ("cifar-10-python.tar.gz",),
     ".",
+    StandInCIFAR10,
 )
 
 
@@ -141,7 +159,10 @@ def _download(info: DatasetInfo, root: Path) -> None:
 
 def _open_split(spec: RealSet, root: Path, train: bool):
     """(uint8 images (N, C, H, W), int64 labels) of one torchvision split."""
-    dataset = spec.tv_class(str(root), train=train, download=False)
+    reader = spec.tv_class
+    if runtime.REHEARSAL and spec.stand_in_class is not None:
+        reader = spec.stand_in_class
+    dataset = reader(str(root), train=train, download=False)
     pixels = torch.as_tensor(np.asarray(dataset.data))
     if pixels.ndim == 3:  # MNIST-like: (N, H, W)
         pixels = pixels.unsqueeze(1)
@@ -161,7 +182,8 @@ def load_real(info: DatasetInfo, root: Path, split: str, download: bool):
                 info,
                 root,
                 f"no local copy in {root / spec.folder}, and downloads are off "
-                "(download=False, or quick mode, which uses shipped data only)",
+                "(download=False, quick mode, which uses shipped data only, or a "
+                "rehearsal, which reads stand-in files from GANCOURSE_DATA)",
             )
         _download(info, root)
     parts = {"train": [True], "test": [False], "train+test": [True, False]}[split]

@@ -172,7 +172,8 @@ def load_dataset(
     `root` is where downloads land (default: the course's data/ folder);
     `split` is 'train', 'test' or 'train+test'; `classes` keeps a subset by name;
     `flip` flips each image horizontally with probability 0.5 when indexed;
-    `download` fetches a missing real dataset (default: yes, except in quick mode);
+    `download` fetches a missing real dataset (default: yes, except in quick mode
+    and in a rehearsal, which reads stand-in files);
     `path` is the folder for 'imagefolder' (relative to `root`).
     2D toy datasets come as a ToyDataset with `n` points drawn with `seed`.
     """
@@ -184,7 +185,7 @@ def load_dataset(
     names = list(info.classes) if info.classes is not None else None
     if info.kind == "download":
         if download is None:
-            download = not runtime.QUICK
+            download = not (runtime.QUICK or runtime.REHEARSAL)
         images, labels = load_real(info, root, split, download)
     else:
         if info.kind == "folder":
