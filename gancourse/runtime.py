@@ -12,7 +12,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from gancourse.errors import DeviceError, UsageError
+from gancourse.errors import DeviceError, UsageError, UsageTypeError
 
 T = TypeVar("T")
 
@@ -110,6 +110,48 @@ HEADLESS: bool = _read_headless(os.environ.get("GANCOURSE_HEADLESS"))
 def pick(*, quick: T, laptop: T, full: T) -> T:
     """Return the value for this mode: budgets, dataset names, widths."""
     return {"quick": quick, "laptop": laptop, "full": full}[MODE]
+
+
+REHEARSAL_STEPS = 2  # what a rehearsal of full mode keeps of each training budget
+
+
+def budget(*, quick: T, laptop: T, full: T) -> T:
+    """How long to train in this mode: steps, epochs, or a dict of fit's keywords.
+
+    A rehearsal of full mode (GANCOURSE_REHEARSAL=1, run by CI) keeps every setting
+    of full mode but cuts its budgets: a number to at most REHEARSAL_STEPS, a dict
+    with 'steps' or 'epochs' to {'steps': REHEARSAL_STEPS}.
+    """
+    if REHEARSAL:
+        return _cut(full)
+    return pick(quick=quick, laptop=laptop, full=full)
+
+
+def _cut(value):
+    """A full-mode budget cut to a few steps, for a rehearsal."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return min(value, REHEARSAL_STEPS)
+    if isinstance(value, dict) and {"steps", "epochs"} & set(value):
+        rest = {k: v for k, v in value.items() if k not in ("steps", "epochs")}
+        return {**rest, "steps": REHEARSAL_STEPS}
+    if isinstance(value, tuple):
+        return tuple(_cut(item) for item in value)
+    raise UsageTypeError(
+        f"budget takes numbers of steps or epochs, dicts with 'steps' or 'epochs', or "
+        f"tuples of those, got {value!r}; use pick for other settings."
+    )
+
+
+def expect(condition: bool, claim: str) -> None:
+    """Check a claim about what training achieved (an AssertionError saying `claim`).
+
+    A rehearsal trains a few steps only, so it checks that the code runs and skips
+    these claims; every other mode checks them.
+    """
+    if not REHEARSAL and not condition:
+        raise AssertionError(claim)
 
 
 def get_device(name: str | None = None) -> torch.device:
