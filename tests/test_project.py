@@ -77,6 +77,24 @@ def test_notebooks_follow_the_template():
         assert "### BEGIN SOLUTION" in text, f"{path.name}: no exercise"
 
 
+def test_the_mode_line_is_each_notebooks_first_output():
+    """setup() prints the mode first: nothing may print before it."""
+    import ast
+
+    for path in NOTEBOOKS:
+        cells = json.loads(path.read_text())["cells"]
+        first = next(c for c in cells if c["cell_type"] == "code")
+        tree = ast.parse("".join(first["source"]))
+        calls = [
+            node.func.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        ]
+        assert "setup" in calls, f"{path.name}: the first code cell must call setup()"
+        before = calls[: calls.index("setup")]
+        assert not {"print", "display", "show_images"} & set(before), path.name
+
+
 def test_code_is_ruff_clean():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "conftest.py", "gancourse", "tests",
