@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
@@ -58,13 +62,32 @@ def animate_snapshots(snapshots, nrow: int = 10, title: str = "", interval=300):
         return (picture,)
 
     draw(0)
+    first = io.BytesIO()
+    fig.savefig(first, format="png", dpi=fig.dpi)
     animation = FuncAnimation(fig, draw, frames=len(grids), interval=interval)
+    animation.first_frame = first.getvalue()  # PNG, shown where JavaScript is off
     plt.close(fig)  # the animation is shown as HTML, not as a still figure
     return animation
 
 
+def animation_html(animation) -> str:
+    """The animation as HTML with play controls (JavaScript, no ffmpeg).
+
+    The picture starts as the first frame, so a page whose scripts do not run
+    (an untrusted notebook, a static preview) shows it rather than an empty box.
+    """
+    html = animation.to_jshtml()
+    first = getattr(animation, "first_frame", None)
+    if first is not None:
+        source = "data:image/png;base64," + base64.b64encode(first).decode()
+        html = re.sub(
+            r'<img id="(_anim_img\w+)"', rf'<img id="\1" src="{source}"', html
+        )
+    return html
+
+
 def show_animation(animation):
-    """The animation as inline HTML with play controls (JavaScript, no ffmpeg)."""
+    """The animation inline in a notebook (see animation_html)."""
     from IPython.display import HTML
 
-    return HTML(animation.to_jshtml())
+    return HTML(animation_html(animation))

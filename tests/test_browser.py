@@ -205,6 +205,13 @@ def _drive_panel(page, jupyterlab: str) -> None:
     # this copy then starts a panel of 100,000 steps on the same trainer
     status = page.locator(".widget-html", has_text="/100000 this run").last
     status.wait_for(timeout=180_000)
+    films = page.locator("img[id^='_anim_img']")
+    sizes = [
+        films.nth(i).evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        for i in range(films.count())
+    ]
+    assert sizes and all(w > 0 and h > 0 for w, h in sizes), f"blank animation {sizes}"
+    status.wait_for(timeout=180_000)
     _until(status.inner_text, lambda text: "running" in text and "/100000" in text)
     panel = status.locator("xpath=..")
     lr = panel.locator(".widget-hslider", has_text="lr D").first

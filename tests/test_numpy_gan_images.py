@@ -1,7 +1,12 @@
 """The NumPy image GAN: which network each step changes, shapes, and learning."""
 
+import base64
+import io
+import re
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from gancourse.data import load_dataset
 from gancourse.errors import UsageError
@@ -146,7 +151,12 @@ def test_snapshot_pictures_and_the_animation():
     import matplotlib
 
     matplotlib.use("Agg")
-    from gancourse.animation import animate_snapshots, image_grid, show_snapshots
+    from gancourse.animation import (
+        animate_snapshots,
+        animation_html,
+        image_grid,
+        show_snapshots,
+    )
 
     white = np.ones((3, 1, 10, 10))
     grid = image_grid(white, nrow=2)
@@ -156,5 +166,10 @@ def test_snapshot_pictures_and_the_animation():
     gan.fit(3)
     assert len(show_snapshots(gan.snapshots, rows=2).get_yticklabels()) == 2
     animation = animate_snapshots(gan.snapshots, nrow=5)
-    html = animation.to_jshtml()
-    assert "<img" in html and html.count("frames[") >= 4
+    html = animation_html(animation)
+    assert html.count("frames[") >= 4
+    # the picture holds the first frame before any script runs, not an empty box
+    tag = re.search(r'<img id="_anim_img\w+" src="data:image/png;base64,([^"]+)"', html)
+    assert tag is not None, "the animation's picture has no first frame"
+    first = Image.open(io.BytesIO(base64.b64decode(tag.group(1))))
+    assert first.width > 50 and first.height > 50
