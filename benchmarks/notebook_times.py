@@ -60,6 +60,74 @@ figure = (
 )
 grid = torch.from_numpy(dense.sample(64, seed=1)).float().reshape(-1, 1, 10, 10)
 """,
+    "05_dcgan": """
+import torch as _torch
+from gancourse.data import load_dataset as _load
+from gancourse.metrics import (
+    classifier_inception_score as _is,
+    frechet_distance as _fid,
+    load_classifier as _judge_of,
+    predict_probs as _probs,
+)
+_judge = _judge_of("mnist-5k")
+_fake = trainer.generate(1000)
+_real = _load("mnist-5k", split="test").images
+_sure = (_probs(_judge, _fake).max(1).values > 0.9).float().mean().item()
+figure = (
+    f"DCGAN width {WIDTH}, {trainer.step} steps on {MNIST}: the judge's FID "
+    f"{_fid(_judge, _real, _fake):.2f} (held-out real 0 by definition), IS "
+    f"{_is(_judge, _fake):.2f} (real ~9), {_sure:.0%} of samples recognised "
+    "with p > 0.9"
+)
+grid = _fake[:64]
+""",
+    "06_dcgan_experiments": """
+_share = class_shares(data_runs[-1])
+_x = {name: last(runs[name], "d_real") for name in ("baseline", "large", "G twice")}
+figure = (
+    f"D(x) over the last steps: baseline {_x['baseline']:.2f}, large G "
+    f"{_x['large']:.2f}, G twice {_x['G twice']:.2f}; the circles-only run draws "
+    f"circles {_share['circle']:.0%} of the time"
+)
+grid = runs["baseline"].trainer.generate(64)
+""",
+    "07_wgan_and_wgan_gp": """
+_modes = tracks["wgan-gp"]["modes"][-1]
+figure = (
+    f"WGAN-GP distance estimate: peak {peak:.1f}, last tenth {late:.1f} after "
+    f"{trainers['wgan-gp'].step} steps; ring8 WGAN-GP covers {_modes}/8 modes"
+)
+grid = trainers["wgan-gp"].generate(64)
+""",
+    "08_conditional_cgan_acgan": """
+import torch as _torch
+from gancourse.metrics import conditional_accuracy as _acc, load_classifier as _j
+_labels = _torch.arange(1000) % 10
+_judge = _j("mnist-5k")
+figure = (
+    f"conditional accuracy (judge): own CGAN "
+    f"{_acc(_judge, cgan.generate(1000, _labels), _labels):.2f}, ACGAN "
+    f"{_acc(_judge, acgan.generate(1000, _labels), _labels):.2f}, pretrained CGAN "
+    f"{_acc(_judge, trained_cgan.generate(1000, _labels), _labels):.2f}"
+)
+grid = acgan.generate(64, _torch.arange(64) % 10)
+""",
+    "09_evaluating_gans": """
+import torch as _torch
+figure = (
+    f"judge accuracy {judge_accuracy:.3f}; pretrained CGAN FID "
+    f"{scores['CGAN']['FID']:.2f}, IS {scores['CGAN']['IS']:.2f}; classifier on "
+    f"100% generated digits {mix_accuracy[1.0]:.3f}"
+)
+grid = cgan.generate(64, _torch.arange(64) % 10)
+""",
+    "10_capstone_pegasus": """
+figure = (
+    f"FID to training birds: fine-tuned {fid['fine-tuned from horses']:.1f}, from "
+    f"scratch {fid['from scratch']:.1f}; best Pegasus score {best_scores[0]:.3f}"
+)
+grid = best_images
+""",
 }
 SAVE = """
 import json as _json
@@ -117,6 +185,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=sorted(BUDGET_S), default="quick")
     parser.add_argument("notebooks", nargs="*", help="names (default: all)")
+    parser.add_argument(
+        "--note", default="idle", help="what else the machine was doing (recorded)"
+    )
     args = parser.parse_args()
     for variable in ("GANCOURSE_QUICK", "GANCOURSE_REHEARSAL"):
         os.environ.pop(variable, None)
@@ -134,7 +205,7 @@ def main() -> int:
     chosen = [p for p in paths if not args.notebooks or p.stem[:2] in args.notebooks
               or p.stem in args.notebooks]  # fmt: skip
     for path in chosen:
-        rows[path.stem] = run_notebook(path, args.mode, grid_dir)
+        rows[path.stem] = run_notebook(path, args.mode, grid_dir) | {"load": args.note}
         seconds = rows[path.stem]["seconds"]
         flag = "" if seconds <= budget else f"  OVER {budget} s"
         print(
@@ -158,11 +229,12 @@ def main() -> int:
         table = [f"| {name} | {row['seconds']} |" for name, row in rows.items()]
     else:
         header = [
-            "| notebook | seconds | what it shows | samples |",
-            "|---|---|---|---|",
+            "| notebook | seconds | machine load | what it shows | samples |",
+            "|---|---|---|---|---|",
         ]
         table = [
-            f"| {name} | {row['seconds']} | {row['figure']} | ![]({row['grid']}) |"
+            f"| {name} | {row['seconds']} | {row.get('load', '')} | {row['figure']} "
+            f"| ![]({row['grid']}) |"
             for name, row in rows.items()
         ]
     lines = [

@@ -184,3 +184,9 @@ def test_make_student_and_make_lab_keep_an_edited_workspace_notebook(tmp_path):
     served = {item["name"] for item in listing["content"]}
     assert {"05_dcgan.ipynb", SOLUTIONS} <= served  # the root is the workspace
     assert (workspace / "05_dcgan.ipynb").read_text() == edited
+    subprocess.run([*make, "reset", "NB=05"], check=True, capture_output=True)
+    kept = list(workspace.glob("05_dcgan.before-reset-*.ipynb"))
+    assert len(kept) == 1 and kept[0].read_text() == edited
+    assert EDIT not in _sources(workspace / "05_dcgan.ipynb")
+    refused = subprocess.run([*make, "reset"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "make reset NB=05" in refused.stderr
