@@ -9,7 +9,7 @@ LAB_ARGS ?=  # more options for jupyter lab, e.g. LAB_ARGS=--no-browser
 # Jupyter refuses to run as root unless told to (containers, CI machines)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test course student reset bench browser clean-venv
+.PHONY: lab test rehearsal course student reset bench browser clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ browser:  ## Debian's chromium for the browser test (installed when missing, as 
 	       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	     else echo "note: no chromium, and no root to install it: the browser test is skipped"; fi; }
 
-test: $(STAMP) browser  ## set up and run every test, notebooks and browser included, in quick mode
+test: $(STAMP) browser  ## set up and run every test in quick mode, then every notebook in a rehearsal of full mode
 	GANCOURSE_QUICK=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest
+	GANCOURSE_REHEARSAL=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest notebooks
+
+rehearsal: $(STAMP)  ## every notebook in full mode's settings on stand-in datasets, 2 steps per budget
+	GANCOURSE_REHEARSAL=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest notebooks
 
 course: $(STAMP)  ## execute every notebook into build/course/*.html (MODE=laptop or MODE=full; default quick)
 	GANCOURSE_MODE=$(or $(MODE),quick) GANCOURSE_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
