@@ -83,8 +83,9 @@ def main() -> int:
                 stop.set()
                 if burner is not None:
                     burner.join()
+    python = sys.version.split()[0]
     machine = (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {python}, "
         f"torch {torch.__version__}"
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
