@@ -1,6 +1,7 @@
 """Student copies: solutions cleared, and every check fails on the empty stub."""
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,7 @@ from nbclient.exceptions import CellExecutionError
 from gancourse.__main__ import main
 from gancourse.errors import UsageError
 from gancourse.student import BEGIN, END, STUB, clear_solutions, make_student_copies
+from tests.standins import write_standins
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -179,8 +181,23 @@ def _exercises(student, original):
     return found
 
 
+@pytest.fixture(scope="module")
+def rehearsal_env(tmp_path_factory):
+    """A kernel's variables for a rehearsal of full mode on stand-in datasets.
+
+    The checks test the student's functions on their own inputs, whatever the mode;
+    the cells before them need only run, and a rehearsal (2 steps per budget) runs
+    them fastest.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("GANCOURSE_QUICK",)}
+    data = write_standins(tmp_path_factory.mktemp("stand-ins"))
+    return env | {"GANCOURSE_REHEARSAL": "1", "GANCOURSE_DATA": str(data)}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_check_fails_on_the_stub_and_passes_on_the_solution(path, tmp_path):
+def test_every_check_fails_on_the_stub_and_passes_on_the_solution(
+    path, tmp_path, rehearsal_env
+):
     """Run the student copy; at each exercise, its check must fail, then pass."""
     make_student_copies(path.parent, tmp_path)
     student = nbformat.read(tmp_path / path.name, as_version=4)
@@ -193,7 +210,7 @@ def test_every_check_fails_on_the_stub_and_passes_on_the_solution(path, tmp_path
         student, timeout=120, kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path)}},
     )  # fmt: skip
-    with client.setup_kernel():
+    with client.setup_kernel(env=rehearsal_env):
         for index, cell in enumerate(student.cells[: last_check + 1]):
             if cell.cell_type != "code":
                 continue
