@@ -180,6 +180,42 @@ def run_notebook(path: Path, mode: str, grid_dir: Path) -> dict:
     return row
 
 
+def write_records(mode: str, budget: int, rows: dict) -> None:
+    """Write the JSON record and the markdown table of every notebook timed so far."""
+    suffix = "" if mode == "quick" else f"_{mode}"
+    rows = dict(sorted(rows.items()))
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )
+    record = {"mode": mode, "budget_s": budget, "machine": machine, "notebooks": rows}
+    (RESULTS / f"notebook_times{suffix}.json").write_text(
+        json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    )
+    if mode == "quick":
+        header = ["| notebook | seconds |", "|---|---|"]
+        table = [f"| {name} | {row['seconds']} |" for name, row in rows.items()]
+    else:
+        header = [
+            "| notebook | seconds | machine load | what it shows | samples |",
+            "|---|---|---|---|---|",
+        ]
+        table = [
+            f"| {name} | {row['seconds']} | {row.get('load', '')} | {row['figure']} "
+            f"| ![]({row['grid']}) |"
+            for name, row in rows.items()
+        ]
+    lines = [
+        f"# Notebook run times in {mode} mode",
+        "",
+        f"Machine: {machine}. Budget: {budget} s per notebook (kernel start not "
+        "included); torch threads as setup() chooses them (every core but one).",
+        "",
+        *header,
+        *table,
+    ]
+    (RESULTS / f"notebook_times{suffix}.md").write_text("\n".join(lines) + "\n")
+
+
 def main() -> int:
     """Time each notebook, print a table, write results; non-zero if over budget."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -213,40 +249,7 @@ def main() -> int:
             rows[path.stem].get("figure", ""),
             flush=True,
         )
-    rows = dict(sorted(rows.items()))
-    machine = (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}"
-    )
-    record = {
-        "mode": args.mode,
-        "budget_s": budget,
-        "machine": machine,
-        "notebooks": rows,
-    }
-    record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    if args.mode == "quick":
-        header = ["| notebook | seconds |", "|---|---|"]
-        table = [f"| {name} | {row['seconds']} |" for name, row in rows.items()]
-    else:
-        header = [
-            "| notebook | seconds | machine load | what it shows | samples |",
-            "|---|---|---|---|---|",
-        ]
-        table = [
-            f"| {name} | {row['seconds']} | {row.get('load', '')} | {row['figure']} "
-            f"| ![]({row['grid']}) |"
-            for name, row in rows.items()
-        ]
-    lines = [
-        f"# Notebook run times in {args.mode} mode",
-        "",
-        f"Machine: {machine}. Budget: {budget} s per notebook (kernel start not "
-        "included); torch threads as setup() chooses them (every core but one).",
-        "",
-        *header,
-        *table,
-    ]
-    (RESULTS / f"notebook_times{suffix}.md").write_text("\n".join(lines) + "\n")
+        write_records(args.mode, budget, rows)  # after each notebook: nothing lost
     return 0 if all(row["seconds"] <= budget for row in rows.values()) else 1
 
 
