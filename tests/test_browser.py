@@ -107,7 +107,8 @@ def _changes(locator_text, before: str, timeout: float = 60) -> str:
     raise AssertionError(f"nothing changed within {timeout} s (still {before[:80]!r})")
 
 
-def test_explorer_sliders_change_the_readout_and_plot(jupyterlab):
+def _in_chromium(jupyterlab: str, drive, name: str) -> None:
+    """Run drive(page, jupyterlab) in headless Chromium; screenshot a failure."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -115,12 +116,16 @@ def test_explorer_sliders_change_the_readout_and_plot(jupyterlab):
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            _drive_explorer(page, jupyterlab)
+            drive(page, jupyterlab)
         except Exception:
-            page.screenshot(path=str(SCREENSHOTS / "explorer_failure.png"))
+            page.screenshot(path=str(SCREENSHOTS / f"{name}_failure.png"))
             raise
         finally:
             browser.close()
+
+
+def test_explorer_sliders_change_the_readout_and_plot(jupyterlab):
+    _in_chromium(jupyterlab, _drive_explorer, "explorer")
 
 
 def _drive_explorer(page, jupyterlab: str) -> None:
@@ -166,19 +171,7 @@ PANEL_CELL = "late = training_panel(trainer, steps=100_000, every=5)"
 
 
 def test_dcgan_panel_sliders_and_buttons_act_on_the_run(jupyterlab):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            _drive_panel(page, jupyterlab)
-        except Exception:
-            page.screenshot(path=str(SCREENSHOTS / "panel_failure.png"))
-            raise
-        finally:
-            browser.close()
+    _in_chromium(jupyterlab, _drive_panel, "panel")
 
 
 def _until(read, wanted, timeout: float = 60) -> str:
