@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import pickle
 import struct
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +94,35 @@ def tar_gz(source: Path, archive: Path) -> None:
     """Pack a folder into a .tar.gz as CIFAR-10's download is packed."""
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(source, arcname=source.name)
+
+
+def add_member(tar: tarfile.TarFile, name: str, data: bytes = b"", link: str = ""):
+    """Add one member: a file holding `data`, or with `link`, a symlink or hard link.
+
+    A `link` starting with 'hard:' makes a hard link to the rest of it.
+    """
+    member = tarfile.TarInfo(name)
+    if link.startswith("hard:"):
+        member.type, member.linkname = tarfile.LNKTYPE, link.removeprefix("hard:")
+    elif link:
+        member.type, member.linkname = tarfile.SYMTYPE, link
+    else:
+        member.size = len(data)
+    tar.addfile(member, io.BytesIO(data) if not link else None)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and CRC."""
+    crc = zlib.crc32(kind + data)
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A tiny 8-bit grey PNG whose header claims width x height pixels (a bomb's)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\0" * 16))
+        + _png_chunk(b"IEND", b"")
+    )

@@ -9,7 +9,12 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
-from gancourse.errors import DatasetUnavailableError, UnknownDatasetError, UsageError
+from gancourse.errors import (
+    DatasetUnavailableError,
+    UnknownDatasetError,
+    UsageError,
+    UsageTypeError,
+)
 
 __all__ = [
     "DatasetUnavailableError",
@@ -18,6 +23,23 @@ __all__ = [
     "UnknownDatasetError",
     "offline_hint",
 ]
+
+
+def _check_types(images, labels, classes, flip) -> None:
+    """Refuse ImageDataset arguments of the wrong type, each with its fix."""
+    for name, value in (("images", images), ("labels", labels)):
+        if not isinstance(value, torch.Tensor):
+            raise UsageTypeError(
+                f"{name} must be a torch tensor, got {type(value).__name__}: "
+                f"convert it with torch.as_tensor({name})."
+            )
+    if isinstance(classes, (str, set, frozenset)) or not hasattr(classes, "__len__"):
+        raise UsageTypeError(
+            f"classes must be a list of class names (label i is classes[i]), "
+            f"got {classes!r}."
+        )
+    if not isinstance(flip, bool):
+        raise UsageTypeError(f"flip must be True or False, got {flip!r}.")
 
 
 class ImageDataset(Dataset):
@@ -31,6 +53,7 @@ class ImageDataset(Dataset):
         classes: list[str],
         flip: bool = False,
     ):
+        _check_types(images, labels, classes, flip)
         if images.ndim != 4:
             raise UsageError(f"images must be (N, C, H, W), got {tuple(images.shape)}")
         if len(images) != len(labels):

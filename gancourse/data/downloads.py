@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import math
+import os
+import pickle
 import shutil
 import socket
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +17,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from torchvision import datasets
-from torchvision.datasets.utils import extract_archive
 
 from gancourse import runtime
+from gancourse.data.archives import gunzip, unpack_tar
 from gancourse.data.base import offline_hint
 from gancourse.errors import DatasetUnavailableError
 
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
     from gancourse.data.catalog import DatasetInfo
 
 DOWNLOAD_TIMEOUT_S = 30
+# what torchvision's readers raise on a damaged file (a cut pickle, a wrong md5, ...)
+READ_ERRORS = (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, KeyError)
 
 
 class StandInCIFAR10(datasets.CIFAR10):
@@ -93,14 +99,6 @@ def is_downloaded(spec: RealSet, root: Path) -> bool:
     return _has_files(spec, root)
 
 
-def _unpack_local_archives(spec: RealSet, root: Path) -> None:
-    """Unpack archives the user put in the data folder by hand (e.g. MNIST .gz)."""
-    for archive in spec.archives:
-        source = root / spec.archive_dir / archive
-        if source.exists() and not _has_files(spec, root):
-            extract_archive(str(source), str(source.parent))
-
-
 def _where_to_put(spec: RealSet, root: Path) -> str:
     """A sentence telling the user which files to put where."""
     if spec.archive_dir == ".":
@@ -109,6 +107,107 @@ def _where_to_put(spec: RealSet, root: Path) -> str:
             f"{root / spec.folder}/ holds {', '.join(spec.files)}"
         )
     return f"put {', '.join(spec.archives)} (gzipped or not) in {root / spec.folder}/"
+
+
+def _fresh_copy_fix(info: DatasetInfo, root: Path) -> str:
+    """The fix for damaged dataset files: a fresh download, or the files by hand."""
+    folder = root / Path(info.loader.folder).parts[0]
+    return (
+        f"move {folder} aside and call load_dataset({info.name!r}) again to "
+        f"download a fresh copy, or {_where_to_put(info.loader, root)}."
+    )
+
+
+def _archive_fix(info: DatasetInfo, archive: Path) -> str:
+    """The fix for a damaged or unsafe archive that the user put in by hand."""
+    return (
+        f"move {archive} aside and call load_dataset({info.name!r}) again to "
+        f"download a fresh copy, or replace it with the original {archive.name}."
+    )
+
+
+def _unpack_gz_file(info: DatasetInfo, archive: Path) -> None:
+    """Decompress one MNIST .gz file beside itself, unless that file is there."""
+    target = archive.with_suffix("")  # train-images-idx3-ubyte(.gz)
+    if not target.exists():
+        gunzip(archive, target, fix=_archive_fix(info, archive))
+
+
+def _move_in_missing(info: DatasetInfo, root: Path, unpacked: Path, archive: Path):
+    """Move the dataset's files from `unpacked` into place, never over existing ones."""
+    spec = info.loader
+    lacking = [name for name in spec.files if not (unpacked / name).is_file()]
+    if lacking:
+        raise DatasetUnavailableError(
+            f"{archive} is not {info.name!r}'s archive: it lacks "
+            f"{', '.join(lacking)} in {spec.folder}/.\n"
+            f"To fix: {_archive_fix(info, archive)}"
+        )
+    folder = root / spec.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in spec.files:
+        if not (folder / name).exists():
+            os.replace(unpacked / name, folder / name)
+
+
+def _unpack_tar_archive(info: DatasetInfo, root: Path, archive: Path) -> None:
+    """Unpack CIFAR-10's archive in a staging folder; move in the files missing here."""
+    staging = Path(tempfile.mkdtemp(prefix=f".incomplete-{info.name}-", dir=root))
+    try:
+        unpack_tar(archive, staging, fix=_archive_fix(info, archive))
+        _move_in_missing(info, root, staging / info.loader.folder, archive)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _unpack_local_archives(info: DatasetInfo, root: Path) -> None:
+    """Unpack archives the user put in the data folder by hand (e.g. MNIST .gz)."""
+    spec = info.loader
+    if _has_files(spec, root):
+        return
+    for name in spec.archives:
+        archive = root / spec.archive_dir / name
+        if not archive.is_file():
+            continue
+        if name.endswith(".tar.gz"):
+            _unpack_tar_archive(info, root, archive)
+        else:
+            _unpack_gz_file(info, archive)
+
+
+def _idx_problem(path: Path) -> str | None:
+    """What is wrong with an MNIST IDX file of unsigned bytes, or None if nothing."""
+    ndim = int(path.name.split("-idx")[1][0])  # train-images-idx3-ubyte: 3 dims
+    magic = bytes([0, 0, 0x08, ndim])  # 0x08: the values are unsigned bytes
+    with open(path, "rb") as file:
+        header = file.read(4 + 4 * ndim)  # magic, then each size (big-endian)
+    if header[:4] != magic:
+        return (
+            f"starts with the bytes {header[:4].hex(' ') or '(none)'} where an "
+            f"MNIST file of {ndim} dimensions starts with {magic.hex(' ')}"
+        )
+    if len(header) < 4 + 4 * ndim:
+        return "ends inside its header"
+    expected = len(header) + math.prod(struct.unpack(f">{ndim}I", header[4:]))
+    actual = path.stat().st_size
+    if actual != expected:
+        return f"holds {actual:,} bytes where its header promises {expected:,}"
+    return None
+
+
+def _check_idx_files(info: DatasetInfo, root: Path) -> None:
+    """Refuse an MNIST file that torchvision would misread or crash on."""
+    spec = info.loader
+    for name in spec.files:
+        path = root / spec.folder / name
+        if "-idx" not in name or not path.is_file():
+            continue  # CIFAR-10 has no IDX files; a missing one is reported later
+        problem = _idx_problem(path)
+        if problem is not None:
+            raise DatasetUnavailableError(
+                f"{path} is not a valid {info.name!r} file: it {problem}.\n"
+                f"To fix: {_fresh_copy_fix(info, root)}"
+            )
 
 
 def _unavailable(info: DatasetInfo, root: Path, reason: str):
@@ -163,6 +262,10 @@ def _open_split(spec: RealSet, root: Path, train: bool):
     if runtime.REHEARSAL and spec.stand_in_class is not None:
         reader = spec.stand_in_class
     dataset = reader(str(root), train=train, download=False)
+    if len(dataset.data) != len(dataset.targets):
+        raise RuntimeError(
+            f"{len(dataset.data)} images but {len(dataset.targets)} labels"
+        )
     pixels = torch.as_tensor(np.asarray(dataset.data))
     if pixels.ndim == 3:  # MNIST-like: (N, H, W)
         pixels = pixels.unsqueeze(1)
@@ -174,7 +277,7 @@ def _open_split(spec: RealSet, root: Path, train: bool):
 def load_real(info: DatasetInfo, root: Path, split: str, download: bool):
     """Images (N, C, H, W) in [-1, 1] and labels of a 'download' catalogue entry."""
     name, spec = info.name, info.loader
-    _unpack_local_archives(spec, root)
+    _unpack_local_archives(info, root)
     folder = root / Path(spec.folder).parts[0]
     if not folder.exists():
         if not download:
@@ -186,14 +289,14 @@ def load_real(info: DatasetInfo, root: Path, split: str, download: bool):
                 "rehearsal, which reads stand-in files from GANCOURSE_DATA)",
             )
         _download(info, root)
+    _check_idx_files(info, root)
     parts = {"train": [True], "test": [False], "train+test": [True, False]}[split]
     try:
         pieces = [_open_split(spec, root, train) for train in parts]
-    except RuntimeError as error:
+    except READ_ERRORS as error:
         raise DatasetUnavailableError(
-            f"{name!r} in {folder} is incomplete or corrupt ({error}).\n"
-            f"To fix: move that folder aside and call load_dataset({name!r}) again "
-            f"to download a fresh copy, or {_where_to_put(spec, root)}."
+            f"{name!r} in {folder} is incomplete or corrupt "
+            f"({type(error).__name__}: {error}).\nTo fix: {_fresh_copy_fix(info, root)}"
         ) from error
     pixels = torch.cat([p for p, _ in pieces])
     labels = torch.cat([t for _, t in pieces])

@@ -1,33 +1,125 @@
-"""Any folder of images (anime faces, CelebA, ...), resized and centre-cropped."""
+"""Any folder of images (anime faces, CelebA, ...), resized and centre-cropped.
+
+The folder holds either images only (one class, named after the folder) or one
+subfolder per class with that class's images (nested folders inside a class are
+read too). Images beside class subfolders are refused, not silently dropped: move
+them into a class folder. Hidden files and folders (names starting with '.', such
+as .ipynb_checkpoints or macOS's ._ files) are skipped. Every image becomes 8-bit
+RGB; 16-bit grey images are scaled down to 8 bits, not clipped.
+"""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
-from torchvision import datasets
-from torchvision.datasets.folder import IMG_EXTENSIONS, default_loader
+from PIL import Image
+from torchvision.datasets.folder import IMG_EXTENSIONS
 from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from gancourse.data.base import DatasetUnavailableError
 from gancourse.errors import UsageError
 
+MAX_PIXELS = 89_478_485  # PIL's own limit (about 89 megapixels): more is a bomb
+# what PIL raises on a file it cannot decode (not an image, cut short, ...)
+READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError)
+SIXTEEN_BIT_GREY = ("I", "I;16", "I;16B", "I;16L", "I;16N")  # PIL's modes for them
+
 
 def _is_image(path: Path) -> bool:
-    """Whether the file has one of torchvision's image extensions."""
-    return path.is_file() and path.suffix.lower() in IMG_EXTENSIONS
+    """Whether the path is a visible file with one of torchvision's image extensions."""
+    return (
+        not path.name.startswith(".")
+        and path.suffix.lower() in IMG_EXTENSIONS
+        and path.is_file()
+    )
+
+
+def _in_hidden_folder(path: Path, folder: Path) -> bool:
+    """Whether a folder between `folder` and `path` is hidden (such as .cache)."""
+    return any(part.startswith(".") for part in path.relative_to(folder).parts[:-1])
+
+
+def _images_in(folder: Path) -> list[Path]:
+    """Every image under `folder`, nested folders too, sorted; hidden ones skipped."""
+    found = (p for p in folder.rglob("*") if _is_image(p))
+    return sorted(p for p in found if not _in_hidden_folder(p, folder))
+
+
+def _class_folders(folder: Path) -> dict[str, list[Path]]:
+    """Each visible subfolder's name and its images, by name."""
+    subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
+    return {
+        sub.name: _images_in(sub) for sub in subfolders if not sub.name.startswith(".")
+    }
 
 
 def _find_images(folder: Path) -> tuple[list[Path], list[int], list[str]]:
     """Image paths, labels and class names: one class per subfolder, or one in all."""
-    subfolders = sorted(p for p in folder.iterdir() if p.is_dir())
-    if any(_is_image(f) for sub in subfolders for f in sub.rglob("*")):
-        tv_folder = datasets.ImageFolder(str(folder), loader=lambda p: p)
-        paths = [Path(p) for p, _ in tv_folder.samples]
-        return paths, list(tv_folder.targets), list(tv_folder.classes)
-    paths = sorted(p for p in folder.iterdir() if _is_image(p))
-    return paths, [0] * len(paths), [folder.name]
+    top_level = sorted(p for p in folder.iterdir() if _is_image(p))
+    classes = _class_folders(folder)
+    if not any(classes.values()):  # images only: one class named after the folder
+        return top_level, [0] * len(top_level), [folder.name]
+    if top_level:
+        raise DatasetUnavailableError(
+            f"{folder} holds {len(top_level)} images (such as {top_level[0].name}) "
+            f"beside its class folders {list(classes)}, and they would be left out.\n"
+            "To fix: move each image into the folder of its class, or out of "
+            f"{folder}."
+        )
+    empty = [name for name, paths in classes.items() if not paths]
+    if empty:
+        raise DatasetUnavailableError(
+            f"the class folders {empty} in {folder} hold no images "
+            f"({', '.join(IMG_EXTENSIONS)}).\n"
+            "To fix: put that class's images in it, or move it out of "
+            f"{folder}."
+        )
+    names = list(classes)
+    paths = [path for name in names for path in classes[name]]
+    labels = [label for label, name in enumerate(names) for _ in classes[name]]
+    return paths, labels, names
+
+
+def _unreadable(path: Path, problem: str) -> DatasetUnavailableError:
+    """The one error for an image file that cannot be used: the file and the fix."""
+    return DatasetUnavailableError(
+        f"{path} {problem}.\n"
+        f"To fix: replace it with a working image, or move it out of {path.parent}."
+    )
+
+
+def _to_rgb(image: Image.Image, path: Path) -> Image.Image:
+    """The image as 8-bit RGB: 16-bit greys scaled (0..65535 to 0..255), not clipped."""
+    if image.mode == "F":
+        raise _unreadable(path, "holds floating-point pixels, not 8- or 16-bit ones")
+    if image.mode in SIXTEEN_BIT_GREY:
+        grey = np.asarray(image, dtype=np.float64)  # (H, W)
+        if grey.min() < 0 or grey.max() > 65535:
+            raise _unreadable(path, "holds grey values beyond 16 bits (0..65535)")
+        image = Image.fromarray(np.round(grey / 257).astype(np.uint8))  # 65535 / 255
+    return image.convert("RGB")
+
+
+def _read_rgb(path: Path) -> Image.Image:
+    """The image file as 8-bit RGB, or one clear error naming the file."""
+    too_big = f"has more than {MAX_PIXELS:,} pixels, too many for a photo"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise _unreadable(path, f"{too_big} ({width}x{height})")
+                image.load()
+                return _to_rgb(image, path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _unreadable(path, too_big) from None
+    except READ_ERRORS as error:
+        raise _unreadable(path, f"cannot be read as an image ({error})") from error
 
 
 def load_imagefolder(folder: Path, image_size: int, classes: list[str] | None = None):
@@ -60,5 +152,5 @@ def load_imagefolder(folder: Path, image_size: int, classes: list[str] | None = 
     )
     images = torch.empty(len(paths), 3, image_size, image_size, dtype=torch.uint8)
     for i, path in enumerate(tqdm(paths, desc=f"loading {folder.name}", leave=False)):
-        images[i] = transform(default_loader(str(path)))  # (3, S, S) uint8
+        images[i] = transform(_read_rgb(path))  # (3, S, S) uint8
     return images.float() / 127.5 - 1, torch.tensor(labels, dtype=torch.long), names

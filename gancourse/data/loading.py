@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+import os
 from pathlib import Path
 
 import torch
@@ -17,17 +19,29 @@ from gancourse.data.catalog import (
 )
 from gancourse.data.downloads import is_downloaded, load_real
 from gancourse.data.toy2d import load_toy
-from gancourse.errors import DatasetUnavailableError, UsageError
+from gancourse.errors import DatasetUnavailableError, UsageError, UsageTypeError
 
 # a bound on resizing: 5,000 images at 4096 px would need 300 GB, not one error
 MAX_IMAGE_SIZE = 512
 TEST_FRACTION = 0.2  # shipped image sets: the last 20% of each class is the test split
+TOY_POINTS = 10_000  # a toy dataset's default sample size
 STATUS = {"toy": "shipped", "shipped": "shipped", "folder": "your own folder"}
+
+
+def _data_root(root) -> Path:
+    """The data folder: `root` made absolute, or the course's data/ folder if None."""
+    if root is None:
+        return runtime.DATA_DIR
+    if not isinstance(root, (str, os.PathLike)):
+        raise UsageTypeError(
+            f"root must be a folder, as a str or a Path, got {root!r}."
+        )
+    return Path(root).resolve()
 
 
 def dataset_status(root: str | Path | None = None) -> dict[str, str]:
     """For every dataset name: 'shipped', 'downloaded', 'not downloaded' or a folder."""
-    root = Path(root) if root is not None else runtime.DATA_DIR
+    root = _data_root(root)
     status = {}
     for name, info in CATALOG.items():
         if info.kind == "download":
@@ -66,24 +80,93 @@ def describe_datasets(root: str | Path | None = None) -> str:
     )
 
 
-def _check_options(info: DatasetInfo, split, image_size, classes, flip, path):
-    """Raise one clear error for any option that does not fit, before any work."""
+def _is_whole_number(value) -> bool:
+    """Whether value is an int (numpy's too), but not True or False."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_class_list(classes) -> None:
+    """Refuse classes that are not a list of names: labels follow the list's order."""
+    if isinstance(classes, (set, frozenset)):
+        raise UsageTypeError(
+            f"classes must be a list, not a set ({classes!r}): labels are numbered "
+            "in the order given, and a set has none. Pass a list, e.g. "
+            f"classes={sorted(classes, key=str)!r}."
+        )
+    if isinstance(classes, str):
+        raise UsageTypeError(
+            f"classes must be a list of class names, got the string {classes!r}: "
+            f"write classes=[{classes!r}]."
+        )
+    if not isinstance(classes, (list, tuple)):
+        raise UsageTypeError(
+            "classes must be a list of class names, e.g. ['horse', 'bird'], "
+            f"got {classes!r}."
+        )
+    not_names = [c for c in classes if not isinstance(c, str)]
+    if not_names:
+        raise UsageTypeError(
+            f"class names are strings, but classes={classes!r} holds "
+            f"{not_names[0]!r}: write classes={[str(c) for c in classes]!r}."
+        )
+
+
+def _check_types(split, image_size, classes, flip, download, path):
+    """Raise one UsageTypeError for an option of the wrong type, before any work."""
+    if not isinstance(split, str):
+        raise UsageTypeError(f"split must be one of {SPLITS}, got {split!r}.")
+    if image_size is not None and not _is_whole_number(image_size):
+        raise UsageTypeError(
+            f"image_size must be an int from 4 to {MAX_IMAGE_SIZE} px (the course's "
+            f"models make 28, 32 and 64), got {image_size!r}."
+        )
+    if not isinstance(flip, bool):
+        raise UsageTypeError(f"flip must be True or False, got {flip!r}.")
+    if download is not None and not isinstance(download, bool):
+        raise UsageTypeError(
+            f"download must be True, False or None (the default), got {download!r}."
+        )
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise UsageTypeError(
+            f"path must be a folder, as a str or a Path, got {path!r}."
+        )
+    if classes is not None:
+        _check_class_list(classes)
+
+
+def _check_toy_options(name: str, split, image_size, classes, flip, path) -> None:
+    """Refuse the image options for a 2D toy dataset."""
+    given = {
+        "image_size": image_size is not None,
+        "classes": classes is not None,
+        "flip": flip,
+        "path": path is not None,
+        "split": split != "train",
+    }
+    wrong = [option for option, used in given.items() if used]
+    if wrong:
+        raise UsageError(
+            f"{name!r} is a 2D toy dataset: {', '.join(wrong)} only apply to "
+            "image datasets. Use n=... and seed=... for toy datasets."
+        )
+
+
+def _check_options(
+    info: DatasetInfo, split, image_size, classes, flip, path, n_or_seed
+):
+    """Raise one clear error for any option that does not fit, before any work.
+
+    `n_or_seed` says whether n= or seed= was given: they are for 2D toy sets only.
+    """
     name = info.name
     if not info.is_images:
-        given = {
-            "image_size": image_size is not None,
-            "classes": classes is not None,
-            "flip": flip,
-            "path": path is not None,
-            "split": split != "train",
-        }
-        wrong = [option for option, used in given.items() if used]
-        if wrong:
-            raise UsageError(
-                f"{name!r} is a 2D toy dataset: {', '.join(wrong)} only apply to "
-                "image datasets. Use n=... and seed=... for toy datasets."
-            )
+        _check_toy_options(name, split, image_size, classes, flip, path)
         return
+    if n_or_seed:
+        raise UsageError(
+            f"n= and seed= only apply to the 2D toy datasets, and {name!r} holds a "
+            "fixed set of images: choose among them with split= and classes=."
+        )
     if split not in SPLITS:
         raise UsageError(f"split must be one of {SPLITS}, got {split!r}.")
     if not info.has_test_split and split == "test":
@@ -91,22 +174,20 @@ def _check_options(info: DatasetInfo, split, image_size, classes, flip, path):
             f"{name!r} has one image per class and no test split: "
             "use split='train' (the default)."
         )
-    if image_size is not None and (
-        not isinstance(image_size, int) or not 4 <= image_size <= MAX_IMAGE_SIZE
-    ):
+    if image_size is not None and not 4 <= image_size <= MAX_IMAGE_SIZE:
         raise UsageError(
             f"image_size must be an int from 4 to {MAX_IMAGE_SIZE} px (the course's "
             f"models make 28, 32 and 64), got {image_size!r}."
         )
     if path is not None and info.kind != "folder":
         raise UsageError(f"path= is only for a folder of images, not for {name!r}.")
-    if info.kind == "folder" and path is None:
+    if info.kind == "folder" and (path is None or str(path) == ""):
         raise UsageError(
             f"{name!r} needs path=...: the folder holding your images "
             "(a relative path is taken inside the data folder)."
         )
     if classes is not None:
-        if isinstance(classes, str) or not classes:
+        if not classes:
             raise UsageError(
                 f"classes must be a non-empty list of class names, got {classes!r}."
             )
@@ -163,8 +244,8 @@ def load_dataset(
     flip: bool = False,
     download: bool | None = None,
     path: str | Path | None = None,
-    n: int = 10_000,
-    seed: int = 0,
+    n: int | None = None,
+    seed: int | None = None,
 ) -> ImageDataset | ToyDataset:
     """Load a course dataset by name (see `describe_datasets()`), ready for training.
 
@@ -175,13 +256,19 @@ def load_dataset(
     `download` fetches a missing real dataset (default: yes, except in quick mode
     and in a rehearsal, which reads stand-in files);
     `path` is the folder for 'imagefolder' (relative to `root`).
-    2D toy datasets come as a ToyDataset with `n` points drawn with `seed`.
+    2D toy datasets come as a ToyDataset with `n` points (default 10,000) drawn
+    with `seed` (default 0).
+    Every option is checked before any work: a wrong one raises one clear error.
     """
     info = dataset_info(name)
-    _check_options(info, split, image_size, classes, flip, path)
+    _check_types(split, image_size, classes, flip, download, path)
+    root = _data_root(root)
+    n_or_seed = n is not None or seed is not None
+    _check_options(info, split, image_size, classes, flip, path, n_or_seed)
     if info.kind == "toy":
-        return load_toy(info.name, info.loader, n=n, seed=seed)
-    root = Path(root).resolve() if root is not None else runtime.DATA_DIR
+        n = TOY_POINTS if n is None else n
+        return load_toy(info.name, info.loader, n=n, seed=0 if seed is None else seed)
+    image_size = int(image_size) if image_size is not None else None  # numpy's too
     names = list(info.classes) if info.classes is not None else None
     if info.kind == "download":
         if download is None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from gancourse.data.base import ToyDataset
-from gancourse.errors import UsageError
+from gancourse.errors import UsageError, UsageTypeError
 
 
 def _ring(n_modes: int, radius: float) -> np.ndarray:
@@ -55,8 +57,15 @@ def load_toy(name: str, mixture, n: int = 10_000, seed: int = 0) -> ToyDataset:
 
     `mixture` is the catalogue entry's loader: it returns (centres (K, 2), std).
     """
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise UsageError(f"n must be a whole number of at least 1, got {n!r}.")
+    for option, value, least in (("n", n, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise UsageTypeError(
+                f"{option} must be a whole number (an int), got {value!r}."
+            )
+        if value < least:
+            raise UsageError(
+                f"{option} must be a whole number of at least {least}, got {value!r}."
+            )
     centres, std = mixture()
     dataset = ToyDataset(name, centres, std, points=np.empty((0, 2)))
     dataset.points = dataset.sample(n, seed)
