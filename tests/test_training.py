@@ -2,6 +2,8 @@
 
 import copy
 import math
+import re
+import threading
 
 import pytest
 import torch
@@ -9,7 +11,7 @@ import torch
 import gancourse.training.trainer as trainer_module
 from gancourse.data import load_dataset
 from gancourse.data.base import ImageDataset
-from gancourse.errors import UsageError
+from gancourse.errors import GancourseError, UsageError, UsageTypeError
 from gancourse.models import (
     Discriminator,
     DiscriminatorConfig,
@@ -368,7 +370,7 @@ def test_epoch_grid_draws_once_per_epoch(mnist):
     ],
 )
 def test_bad_settings_raise_one_clear_error(mnist, kind, settings, message):
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(GancourseError, match=message):
         make(mnist, kind, **settings)
 
 
@@ -433,7 +435,7 @@ def test_bad_fit_arguments_raise_before_training(mnist, arguments, message):
     recorder = Recorder()
     trainer = make(mnist, callbacks=[recorder])
     before = snapshot(trainer)
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(GancourseError, match=message):
         trainer.fit(**arguments)
     assert recorder.events == [] and trainer.step == 0
     after = snapshot(trainer)
@@ -475,7 +477,7 @@ def test_a_bad_learning_rate_is_refused_and_the_old_one_kept(mnist, value):
 @pytest.mark.parametrize("value", [0, -2, 1.5, True, "2", None, float("nan")])
 def test_a_bad_step_count_is_refused_and_the_old_one_kept(mnist, value):
     trainer = make(mnist, g_steps=2)
-    with pytest.raises(UsageError, match="g_steps must be a whole number"):
+    with pytest.raises(GancourseError, match="g_steps must be a whole number"):
         trainer.g_steps = value
     assert trainer.g_steps == trainer.config.g_steps == 2
 
@@ -496,48 +498,118 @@ def nan_at_call(monkeypatch, name: str, bad_call: int) -> None:
     monkeypatch.setattr(trainer_module, name, loss)
 
 
-class Snapshots(Callback):
-    """G and D (weights and buffers) at the end of every D and G update."""
+class StepEnds(Callback):
+    """The trainer's whole state at the end of every complete step."""
 
     order = 20  # after the built-in callbacks
 
     def __init__(self):
         self.last = None
 
-    def after_d_update(self, trainer):
-        self.last = snapshot(trainer)
-
-    after_g_update = after_d_update
+    def after_step(self, trainer):
+        self.last = copy.deepcopy(trainer.state())
 
 
-def assert_state_is(trainer, expected):
-    for name, model in (("G", trainer.G), ("D", trainer.D)):
-        state = model.state_dict()
-        assert state.keys() == expected[name].keys()
-        for key, value in state.items():
-            assert torch.equal(value, expected[name][key]), f"{name}.{key} changed"
-            if value.is_floating_point():
-                assert torch.isfinite(value).all(), f"{name}.{key} is not finite"
+def assert_same_run(trainer, expected: dict) -> None:
+    """The trainer is exactly in `expected` (a trainer.state()): nothing half done."""
+    now = trainer.state()
+    assert now["step"] == expected["step"] and now["position"] == expected["position"]
+    for part in ("generator", "discriminator"):
+        for key, value in now[part].items():
+            assert torch.equal(value, expected[part][key]), f"{part}.{key} changed"
+    for part in ("opt_d", "opt_g"):
+        assert now[part]["state"].keys() == expected[part]["state"].keys(), part
+        for key, values in now[part]["state"].items():
+            for name, value in values.items():
+                assert torch.equal(value, expected[part]["state"][key][name]), part
+    assert torch.equal(now["rng"]["noise"], expected["rng"]["noise"])
+    assert torch.equal(now["rng"]["torch"], expected["rng"]["torch"])
+    assert now["history"] == expected["history"]
 
 
 @pytest.mark.parametrize(
     ("loss", "bad_call", "step", "who"),
     [("d_loss", 3, 3, "discriminator"), ("g_loss", 2, 2, "generator")],
 )
-def test_a_nan_loss_stops_before_the_bad_update(
+def test_a_nan_loss_takes_back_the_whole_step(
     mnist, monkeypatch, capsys, loss, bad_call, step, who
 ):
-    recorder, snapshots = Recorder(), Snapshots()
-    trainer = make(mnist, callbacks=[recorder, snapshots])
+    """A NaN in G's loss comes after D moved: D, opt_d, data and RNG go back too."""
+    recorder, ends = Recorder(), StepEnds()
+    trainer = make(mnist, callbacks=[recorder, ends])
     nan_at_call(monkeypatch, loss, bad_call)
     trainer.fit(steps=5)
     assert trainer.step == step - 1
     assert f"step {step}: the {who} loss is nan" in trainer.stop_reason
+    assert f"state after step {step - 1} is kept" in trainer.stop_reason
     assert trainer.stop_reason in capsys.readouterr().err
     assert recorder.events[-1] == "after_fit"
-    assert all(len(values) == step - 1 for values in trainer.history.values())
-    # weights and BatchNorm statistics as after the last finite update
-    assert_state_is(trainer, snapshots.last)
+    assert_same_run(trainer, ends.last)
+    # and it trains on from there as if the bad step had never been tried
+    monkeypatch.undo()
+    again = make(mnist)
+    again.fit(steps=step + 1)
+    trainer.fit(steps=2)
+    assert_same_run(trainer, again.state())
+
+
+def test_the_first_step_taken_back_leaves_no_optimiser_state(mnist, monkeypatch):
+    """Adam makes its moments in the first update: undoing it removes them."""
+    nan_at_call(monkeypatch, "g_loss", 1)
+    trainer = make(mnist)
+    fresh = copy.deepcopy(trainer.state())
+    trainer.fit(steps=3)
+    assert trainer.step == 0 and not trainer.opt_d.state and not trainer.opt_g.state
+    assert_same_run(trainer, fresh)
+
+
+class InterruptAt(Callback):
+    """Raises KeyboardInterrupt (Ctrl-C) at `event` of step `step` (1-based)."""
+
+    def __init__(self, event, step):
+        self.event, self.step = event, step
+
+    def __call__(self, event, trainer):
+        if event == self.event and trainer.step == self.step - 1:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("event", ["after_d_update", "after_g_backward", "before_step"])
+def test_ctrl_c_inside_a_step_leaves_the_last_complete_step(mnist, event):
+    ends = StepEnds()
+    trainer = make(mnist, callbacks=[ends, InterruptAt(event, 3)])
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(steps=5)
+    assert trainer.step == 2 and not trainer.fitting
+    assert_same_run(trainer, ends.last)
+
+
+def test_save_and_generate_from_another_thread_wait_for_the_step(mnist):
+    """The live panel trains in a thread: a cell's save() must not catch a half step."""
+    inside, release = threading.Event(), threading.Event()
+
+    class Hold(Callback):
+        def after_d_update(self, trainer):
+            if trainer.step == 1:  # step 2: D has moved, G not yet
+                inside.set()
+                release.wait(10)
+
+    trainer = make(mnist, callbacks=[Hold()])
+    worker = threading.Thread(target=trainer.fit, kwargs={"steps": 3})
+    worker.start()
+    assert inside.wait(30)
+    states = []
+    reader = threading.Thread(target=lambda: states.append(trainer.state()))
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive(), "state() read the trainer in the middle of a step"
+    release.set()
+    reader.join(30)
+    worker.join(30)
+    state = states[0]
+    d_steps = {int(s["step"]) for s in state["opt_d"]["state"].values()}
+    g_steps = {int(s["step"]) for s in state["opt_g"]["state"].values()}
+    assert d_steps == g_steps and state["step"] in d_steps  # a step boundary
 
 
 def test_a_diverging_run_stops_and_keeps_a_usable_model(mnist, capsys):
@@ -709,3 +781,67 @@ def test_amp_is_refused_on_a_device_without_bf16_autocast(mnist, monkeypatch):
     )
     with pytest.raises(UsageError, match="amp=True .* not on mps"):
         make(mnist, amp=True)
+
+
+# ---------------------------------------------------------------- wrong arguments
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"batch_size": 16.0},
+            "batch_size must be a whole number of at least 1 (an int)",
+        ),
+        ({"g": {"width": "16"}}, "width must be a whole number, got '16'"),
+        ({"d": {"spectral_norm": "yes"}}, "spectral_norm must be True or False"),
+        ({"lr_d": 1e300}, "lr_d must be a number above 0 and at most 1e+38"),
+        ({"g": {"width": 100_000}, "d": {"width": 100_000}}, "GiB, and this cpu has"),
+    ],
+)
+def test_wrong_settings_are_one_clear_error_before_building(mnist, options, message):
+    train = {k: v for k, v in options.items() if k not in ("g", "d")}
+    with pytest.raises(GancourseError, match=re.escape(message)):
+        GANTrainer.from_preset(
+            "dcgan",
+            mnist,
+            g={**TINY["g"], **options.get("g", {})},
+            d={**TINY["d"], **options.get("d", {})},
+            progress=False,
+            **train,
+        )
+
+
+def test_a_conditional_g_and_d_must_know_the_same_classes(mnist):
+    g = Generator(GeneratorConfig(width=8, conditioning="cgan", num_classes=10))
+    d = Discriminator(DiscriminatorConfig(width=8, conditioning="cgan", num_classes=5))
+    with pytest.raises(
+        UsageError,
+        match="generator is cgan with 10 classes but the discriminator is cgan with 5",
+    ):
+        GANTrainer(g, d, mnist, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("n", "labels", "error", "message"),
+    [
+        (-1, None, UsageError, "n must be a whole number of at least 1"),
+        (2.0, None, UsageTypeError, "n must be a whole number of at least 1 (an int)"),
+        (3, [1, 2, 3], UsageTypeError, "labels must be a tensor of class indices"),
+        (3, torch.tensor([0, 1, 10]), UsageError, "labels must lie in 0..9"),
+        (3, torch.tensor([0, -1, 2]), UsageError, "labels must lie in 0..9"),
+        (3, torch.tensor([0.0, 1.0, 2.0]), UsageError, "3 whole class indices"),
+        (3, torch.tensor([0, 1]), UsageError, "shape (3,)"),
+    ],
+)
+def test_generate_refuses_bad_counts_and_labels(mnist, n, labels, error, message):
+    trainer = make(mnist, kind="cgan")
+    rng = trainer.noise_rng.get_state()
+    with pytest.raises(error, match=re.escape(message)):
+        trainer.generate(n, labels)
+    assert torch.equal(trainer.noise_rng.get_state(), rng)  # refused before drawing
+
+
+def test_an_unconditional_generate_refuses_labels(mnist):
+    with pytest.raises(UsageError, match="labels= is for conditional GANs"):
+        make(mnist).generate(2, torch.tensor([0, 1]))

@@ -201,7 +201,8 @@ def test_resume_with_other_data_is_refused(small, mnist, tmp_path):
 def test_fine_tune_starts_from_the_weights_with_fresh_optimisers(mnist, tmp_path, kind):
     trainer = make(mnist, kind).fit(steps=2)
     path = trainer.save(tmp_path / "checkpoint.pt")
-    threes = load_dataset("mnist-5k", classes=["3"])
+    # a conditional model keeps its label numbers: a leading subset of its classes
+    threes = load_dataset("mnist-5k", classes=["3"] if kind == "dcgan" else ["0", "1"])
     tuned = GANTrainer.fine_tune(path, threes, device="cpu", progress=False, lr_g=1e-3)
     state = load_checkpoint(path)
     assert max_difference(tuned.G.state_dict(), state["generator"]) == 0
@@ -327,3 +328,14 @@ def test_a_dataset_name_saved_in_an_old_spelling_still_resumes(small, tmp_path):
     other = save_atomic(state, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="was trained on 'mnist-6k'"):
         GANTrainer.resume(other, small, device="cpu", progress=False)
+
+
+@pytest.mark.parametrize("classes", [["3"], ["3", "5"], ["1", "0"]])
+def test_a_conditional_model_is_not_fine_tuned_onto_other_label_numbers(
+    mnist, tmp_path, classes
+):
+    """Label 0 of a 10-class CGAN draws 0s: data relabelled 3 -> 0 would retrain it."""
+    path = make(mnist, "cgan").fit(steps=1).save(tmp_path / "checkpoint.pt")
+    data = load_dataset("mnist-5k", classes=classes)
+    with pytest.raises(CheckpointError, match="would teach its labels other classes"):
+        GANTrainer.fine_tune(path, data, device="cpu", progress=False)

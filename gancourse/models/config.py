@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from numbers import Integral, Real
 
 from gancourse.errors import UsageError, UsageTypeError
 
@@ -13,9 +14,37 @@ KERNEL_SIZES = (4, 5)
 CONDITIONINGS = ("none", "cgan", "acgan")
 
 
+KINDS_OF_VALUE = (  # (type of a default, what the setting must be, test)
+    (bool, "True or False", lambda v: isinstance(v, bool)),
+    (int, "a whole number", lambda v: _is(v, Integral)),
+    (float, "a number", lambda v: _is(v, Real)),
+    (str, "a string", lambda v: isinstance(v, str)),
+)
+
+
+def _is(value, kind) -> bool:
+    """isinstance for numbers, where True and False do not count."""
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def check_types(config) -> None:
+    """Each setting has its default's type: width=16, not "16" or 16.0."""
+    for field in fields(config):
+        value = getattr(config, field.name)
+        for kind, wanted, test in KINDS_OF_VALUE:
+            if isinstance(field.default, kind):
+                if not test(value):
+                    raise UsageTypeError(
+                        f"{type(config).__name__}: {field.name} must be {wanted}, "
+                        f"got {value!r} ({type(value).__name__})."
+                    )
+                break
+
+
 def _check_common(config) -> None:
     """Errors shared by both configs, raised before any layer is built."""
     name = type(config).__name__
+    check_types(config)
     if config.image_size not in IMAGE_SIZES:
         raise UsageError(
             f"{name}: image_size {config.image_size} is not supported; "

@@ -18,6 +18,7 @@ import torch
 from torchvision.utils import make_grid, save_image
 
 from gancourse.errors import UsageError
+from gancourse.files import write_atomic
 from gancourse.training.events import Event, looks_like_event, unknown_event
 
 if TYPE_CHECKING:
@@ -61,42 +62,21 @@ class Callback:
 class NonFiniteGuard(Callback):
     """Stops training at the first NaN or infinite loss, before it reaches a weight.
 
-    The forward pass that made the bad loss also moved BatchNorm's running
-    statistics (buffers); they are put back to their values after the last
-    finite update, so the kept model stays usable in eval mode.
+    The step that made the bad loss is taken back whole (`GANTrainer.undo_step`):
+    weights, BatchNorm statistics, optimisers, data position and random state
+    are as after the last complete step, so a checkpoint written now resumes.
     """
 
     order = -5
 
-    def __init__(self):
-        self.buffers: list[torch.Tensor] = []
-
-    def _keep_buffers(self, trainer: GANTrainer) -> None:
-        self.buffers = [
-            b.detach().clone() for m in (trainer.G, trainer.D) for b in m.buffers()
-        ]
-
-    def before_step(self, trainer: GANTrainer) -> None:
-        self._keep_buffers(trainer)
-
-    def after_d_update(self, trainer: GANTrainer) -> None:
-        self._keep_buffers(trainer)
-
-    def after_g_update(self, trainer: GANTrainer) -> None:
-        self._keep_buffers(trainer)
-
     def _check(self, trainer: GANTrainer, name: str) -> None:
         value = trainer.current_loss.detach().float().item()
         if not math.isfinite(value):
-            buffers = [b for m in (trainer.G, trainer.D) for b in m.buffers()]
-            if len(buffers) == len(self.buffers):
-                with torch.no_grad():
-                    for buffer, kept in zip(buffers, self.buffers, strict=True):
-                        buffer.copy_(kept)
             raise NonFiniteLossError(
                 f"training stopped at step {trainer.step + 1}: the {name} loss is "
-                f"{value}. The weights of the last finite step are kept. Lower the "
-                "learning rates (or use WGAN-GP or spectral norm) and train again."
+                f"{value}. The state after step {trainer.step} is kept (weights, "
+                f"optimisers, data position), as if step {trainer.step + 1} never "
+                f"ran. {_advice(trainer)}"
             )
 
     def after_d_backward(self, trainer: GANTrainer) -> None:
@@ -104,6 +84,18 @@ class NonFiniteGuard(Callback):
 
     def after_g_backward(self, trainer: GANTrainer) -> None:
         self._check(trainer, "generator")
+
+
+def _advice(trainer: GANTrainer) -> str:
+    """What to change after a non-finite loss, leaving out what the run already has."""
+    stabilisers = []
+    if trainer.config.gp_weight == 0:
+        stabilisers.append("WGAN-GP")
+    if not trainer.D.config.spectral_norm:
+        stabilisers.append("spectral norm")
+    rates = f"lr_d {trainer.lr_d:.1e}, lr_g {trainer.lr_g:.1e}"
+    also = f" (or use {' or '.join(stabilisers)})" if stabilisers else ""
+    return f"Lower the learning rates ({rates}){also} and train again."
 
 
 class SampleGrid(Callback):
@@ -120,9 +112,11 @@ class SampleGrid(Callback):
         images = trainer.fixed_samples()  # (n, C, H, W) in [-1, 1]
         grid = make_grid(images, nrow=self.nrow, normalize=True, value_range=(-1, 1))
         self.grids.append((trainer.step, grid))
-        if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            save_image(grid, self.folder / f"step_{trainer.step:07d}.png")
+        if self.folder is not None:  # atomic: a full disk leaves no empty PNG
+            write_atomic(
+                self.folder / f"step_{trainer.step:07d}.png",
+                lambda file: save_image(grid, file, format="png"),
+            )
 
     def before_fit(self, trainer: GANTrainer) -> None:
         if trainer.step == 0:
@@ -147,12 +141,22 @@ class EpochGrid(SampleGrid):
 
 
 class Checkpoints(Callback):
-    """Writes `folder/checkpoint.pt` every `every` steps and when fit ends."""
+    """Writes `folder/checkpoint.pt` every `every` steps and when fit ends.
+
+    A fit that ends at the step already on disk (a resumed run stopped by a NaN
+    before its first complete step) leaves the file as it is.
+    """
 
     order = 10  # after order-0 callbacks, so what they record at this step is saved
 
     def __init__(self, folder: str | Path, every: int = 500):
         self.folder, self.every = Path(folder), every
+        self.saved_step: int | None = None  # the step of the last file written
+
+    def save(self, trainer: GANTrainer) -> None:
+        """Write the checkpoint now."""
+        trainer.save(self.path)
+        self.saved_step = trainer.step
 
     @property
     def path(self) -> Path:
@@ -160,10 +164,11 @@ class Checkpoints(Callback):
 
     def after_step(self, trainer: GANTrainer) -> None:
         if trainer.step % self.every == 0:
-            trainer.save(self.path)
+            self.save(trainer)
 
     def after_fit(self, trainer: GANTrainer) -> None:
-        trainer.save(self.path)
+        if trainer.step != self.saved_step:  # else the file holds this state already
+            self.save(trainer)
 
 
 class CollapseMonitor(Callback):

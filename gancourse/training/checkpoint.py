@@ -137,7 +137,7 @@ def models_from_state(state: dict, path: str | Path = "checkpoint"):
         D = Discriminator(DiscriminatorConfig.from_dict(state["discriminator_config"]))
         G.load_state_dict(state["generator"])
         D.load_state_dict(state["discriminator"])
-    except (KeyError, RuntimeError, ValueError) as error:
+    except (KeyError, RuntimeError, TypeError, ValueError) as error:
         raise CheckpointError(
             f"{path} does not hold a model this version can build ({error}); "
             "train it again with `python -m gancourse train`."
@@ -210,6 +210,29 @@ def fine_tune_trainer(
     callbacks, progress) go to the trainer.
     """
     state = load_checkpoint(path)
+    _check_same_label_numbers(state, path, dataset)
     G, D = models_from_state(state, path)
     config = TrainConfig.from_dict(state["train_config"]).update(train)
     return cls(G, D, dataset, config, **options)
+
+
+def _check_same_label_numbers(state: dict, path, dataset: ImageDataset) -> None:
+    """A conditional G's label k means its k-th class: fine-tuning must keep that.
+
+    Data with some of the checkpoint's classes, in another order or a subset,
+    numbers them 0, 1, ... anew, which would teach label 0 to draw another class
+    while the record of the run says otherwise.
+    """
+    if state["generator_config"].get("conditioning", "none") == "none":
+        return
+    saved = list((state.get("dataset") or {}).get("classes") or [])
+    now = list(dataset.classes)
+    shared = [name for name in now if name in saved]
+    if shared and now != saved[: len(now)]:
+        raise CheckpointError(
+            f"{path} is a conditional model whose labels 0..{len(saved) - 1} mean "
+            f"the classes {saved}, but the data's labels 0..{len(now) - 1} mean "
+            f"{now}: fine-tuning would teach its labels other classes. Fine-tune "
+            "on data with its classes in the same order (a leading subset keeps "
+            "the numbers), or train a new conditional model on these classes."
+        )

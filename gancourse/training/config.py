@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass, field
 
-from gancourse.errors import UsageError
+from gancourse.errors import UsageError, UsageTypeError
 from gancourse.losses import LOSSES
 from gancourse.models import DiscriminatorConfig, GeneratorConfig
 from gancourse.models.config import SavedConfig
@@ -84,15 +83,27 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+# a larger rate moves a weight beyond float32's range (3.4e38) in one Adam step
+LARGEST_LR = 1e38
+
+
 def check_lr(name: str, value: float) -> None:
-    """A learning rate must be a finite number above 0."""
-    if not _is_number(value) or not 0 < value < math.inf:
-        raise UsageError(f"{name} must be a number above 0 (e.g. 2e-4), got {value!r}.")
+    """A learning rate must be a number above 0 that float32 weights can take."""
+    if not _is_number(value) or not 0 < value <= LARGEST_LR:
+        raise UsageError(
+            f"{name} must be a number above 0 and at most {LARGEST_LR:.0e} "
+            f"(e.g. 2e-4), got {value!r}."
+        )
 
 
 def check_count(name: str, value: int) -> None:
-    """Step counts and batch sizes are whole numbers of at least 1."""
-    if not _is_number(value) or not value >= 1 or not float(value).is_integer():
+    """Step counts and batch sizes are whole numbers (ints) of at least 1."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise UsageTypeError(
+            f"{name} must be a whole number of at least 1 (an int), got "
+            f"{value!r} ({type(value).__name__})."
+        )
+    if not value >= 1:
         raise UsageError(f"{name} must be a whole number of at least 1, got {value!r}.")
 
 

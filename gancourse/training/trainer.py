@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from pathlib import Path
 
 import torch
@@ -19,6 +20,7 @@ from gancourse.losses import (
     gradient_penalty,
 )
 from gancourse.models import Discriminator, Generator
+from gancourse.models.size import check_fits_in_memory
 from gancourse.runtime import get_device, seed_everything
 from gancourse.training import checkpoint
 from gancourse.training.callbacks import (
@@ -29,6 +31,7 @@ from gancourse.training.callbacks import (
 )
 from gancourse.training.config import TrainConfig, check_count, check_lr, preset
 from gancourse.training.events import Event, as_event
+from gancourse.training.undo import StepUndo
 
 
 class GANTrainer:
@@ -109,6 +112,11 @@ class GANTrainer:
         self.stop_reason: str | None = None
         self.step_figures: dict[str, torch.Tensor] = {}
         self.current_loss: torch.Tensor | None = None
+        self._undo = StepUndo()  # the state at this step's start
+        self._in_step = False  # True from a step's first change to its record
+        # held for a whole step, and by generate/save/state: another thread (a
+        # notebook cell while the live panel trains) waits for the step to end
+        self._lock = threading.RLock()
 
     # ---- building -------------------------------------------------------------
 
@@ -137,6 +145,9 @@ class GANTrainer:
         setup.generator.update(g)
         setup.discriminator.update(d)
         setup.train.update(train)
+        check_fits_in_memory(
+            setup.generator.check(), setup.discriminator.check(), get_device(device)
+        )
         seed_everything(setup.train.seed)  # the same seed gives the same weights
         return cls(
             Generator(setup.generator),
@@ -168,6 +179,15 @@ class GANTrainer:
                 f"the generator makes {g.channels}-channel {g.image_size} px images "
                 f"but the discriminator takes {D.config.channels}-channel "
                 f"{D.config.image_size} px: build both for the same size."
+            )
+        if (D.config.conditioning, D.config.num_classes) not in (
+            ("none", D.config.num_classes),
+            (g.conditioning, g.num_classes),
+        ):
+            raise UsageError(
+                f"the generator is {g.conditioning} with {g.num_classes} classes but "
+                f"the discriminator is {D.config.conditioning} with "
+                f"{D.config.num_classes}: build both for the same classes."
             )
         if g.conditioning != "none" and dataset.num_classes > g.num_classes:
             raise UsageError(
@@ -402,15 +422,26 @@ class GANTrainer:
 
     def train_step(self) -> None:
         """d_steps D updates, then g_steps G updates."""
-        self.step_figures = {}
-        self._event(Event.before_step)
-        for _ in range(self.config.d_steps):
-            self.d_update()
-        for _ in range(self.config.g_steps):
-            self.g_update()
-        self.step += 1
-        self._record_step()
+        with self._lock:
+            self._undo.take(self)
+            self._in_step = True
+            self.step_figures = {}
+            self._event(Event.before_step)
+            for _ in range(self.config.d_steps):
+                self.d_update()
+            for _ in range(self.config.g_steps):
+                self.g_update()
+            self.step += 1
+            self._record_step()
+            self._in_step = False
         self._event(Event.after_step)
+
+    def undo_step(self) -> None:
+        """Take back the step in progress: weights, optimisers, data, RNGs, history."""
+        with self._lock:
+            if self._in_step:
+                self._undo.restore(self)
+                self._in_step = False
 
     # ---- the loop -------------------------------------------------------------
 
@@ -474,9 +505,14 @@ class GANTrainer:
                 for _ in range(self._epochs_ended):  # 2+ if d_steps > batches
                     self._event(Event.after_epoch)
         except CancelFit as stop:
+            self.undo_step()  # a stop inside a step leaves no half step behind
             self.stop_reason = str(stop)
             if isinstance(stop, NonFiniteLossError):
                 print(stop, file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C: the last complete step stays
+            self.undo_step()
+            self.stop_reason = "interrupted"
+            raise
         finally:
             bar.close()
             self.fitting = False
@@ -495,15 +531,45 @@ class GANTrainer:
     @torch.no_grad()
     def generate(self, n: int, labels: torch.Tensor | None = None) -> torch.Tensor:
         """n new images (n, C, H, W) in [-1, 1] on the CPU, from G in eval mode."""
-        z, random_labels = self.noise(n)
-        if self.conditional and labels is None:
-            labels = random_labels
-        return self._sample(z, labels)
+        check_count("n", n)
+        labels = self._check_labels(n, labels)
+        with self._lock:
+            z, random_labels = self.noise(n)
+            if self.conditional and labels is None:
+                labels = random_labels
+            return self._sample(z, labels)
+
+    def _check_labels(self, n: int, labels) -> torch.Tensor | None:
+        """Labels for generate(): n class indices of G, as a tensor, or None."""
+        if labels is None:
+            return None
+        if not self.conditional:
+            raise UsageError(
+                "labels= is for conditional GANs (cgan, acgan); this generator "
+                "takes no labels: call generate(n)."
+            )
+        if not isinstance(labels, torch.Tensor):
+            raise UsageTypeError(
+                f"labels must be a tensor of class indices, got "
+                f"{type(labels).__name__}: pass torch.tensor({labels!r})."
+            )
+        if labels.shape != (n,) or labels.is_floating_point():
+            raise UsageError(
+                f"labels must be {n} whole class indices, shape ({n},), got shape "
+                f"{tuple(labels.shape)} of {labels.dtype}."
+            )
+        if n and not (0 <= labels.min() and labels.max() < self.num_classes):
+            raise UsageError(
+                f"labels must lie in 0..{self.num_classes - 1} (this G's classes), "
+                f"got {labels.min().item()}..{labels.max().item()}."
+            )
+        return labels.long()
 
     @torch.no_grad()
     def fixed_samples(self) -> torch.Tensor:
         """G(fixed noise): the same z every time, so grids show training progress."""
-        return self._sample(self.fixed_noise, self.fixed_labels)
+        with self._lock:
+            return self._sample(self.fixed_noise, self.fixed_labels)
 
     def _sample(self, z, labels) -> torch.Tensor:
         was_training = self.G.training
@@ -521,11 +587,13 @@ class GANTrainer:
 
     def state(self) -> dict:
         """Everything needed to resume exactly: weights, optimisers, RNGs, position."""
-        return checkpoint.trainer_state(self)
+        with self._lock:
+            return checkpoint.trainer_state(self)
 
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint atomically (a killed process leaves the old one whole)."""
-        return checkpoint.save_trainer(self, path)
+        with self._lock:
+            return checkpoint.save_trainer(self, path)
 
     @classmethod
     def resume(
