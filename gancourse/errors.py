@@ -41,3 +41,7 @@ class CheckpointError(GancourseError, ValueError):
 
 class ClassifierError(GancourseError, ValueError):
     """A classifier file that is missing, foreign or does not fit the images."""
+
+
+class StorageError(GancourseError, OSError):
+    """A file could not be written: the disk is full, read-only, or a name too long."""

@@ -207,11 +207,13 @@ def test_epochs_are_the_total_when_an_interrupted_run_resumes(
     monkeypatch.setattr(GANTrainer, "train_step", interrupted)
     code, _, stderr = run(capsys, *train_args(broken, *options))
     assert code == 130 and "--resume" in stderr
-    assert load_checkpoint(broken / "checkpoint.pt")["step"] == 8
+    # Ctrl-C saves the last complete step, not the last checkpoint (step 8)
+    assert "holds step 10, the last complete step" in stderr
+    assert load_checkpoint(broken / "checkpoint.pt")["step"] == 10
     monkeypatch.setattr(GANTrainer, "train_step", real_step)
 
     code, stdout, _ = run(capsys, *train_args(broken, *options, "--resume"))
-    assert code == 0 and "resuming at step 8" in stdout
+    assert code == 0 and "resuming at step 10" in stdout
     resumed = load_checkpoint(broken / "checkpoint.pt")
     reference = load_checkpoint(whole / "checkpoint.pt")
     assert resumed["step"] == 18 and resumed["position"] == reference["position"]

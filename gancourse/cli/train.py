@@ -8,7 +8,6 @@ before any data is loaded where possible, and always before a file is written.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from gancourse.cli.options import (
     check_device,
     check_model_size,
     check_seed,
+    folder_here,
     parse_classes,
 )
 from gancourse.cli.resume import adopt_initial, adopt_resumed, check_same_device
@@ -29,7 +29,9 @@ from gancourse.cli.run_folder import (
     CONFIG,
     HISTORY,
     SAMPLES,
+    RunFolderLock,
     check_out_folder,
+    forget_failed_start,
     read_config,
     write_config,
     write_history,
@@ -41,7 +43,7 @@ from gancourse.data import (
     dataset_info,
     load_dataset,
 )
-from gancourse.errors import CheckpointError, UsageError
+from gancourse.errors import CheckpointError, StorageError, UsageError
 from gancourse.models.config import DEPTHS, IMAGE_SIZES
 from gancourse.training import (
     KINDS,
@@ -50,6 +52,7 @@ from gancourse.training import (
     SampleGrid,
     load_checkpoint,
 )
+from gancourse.training.config import LARGEST_LR
 
 
 def add_arguments(train: argparse.ArgumentParser) -> None:
@@ -115,7 +118,7 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
     )
     data.add_argument(
         "--data-path",
-        type=Path,
+        type=folder_here,
         metavar="FOLDER",
         help="the folder of images for --dataset imagefolder",
     )
@@ -137,11 +140,17 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Check everything, load the data, build the trainer, then train and report."""
-    out = args.out
+    """Check everything, lock --out, load the data, build the trainer, then train."""
     _check_train_args(args)
     device = check_device(args.device)
-    check_out_folder(out, args.resume)
+    with RunFolderLock(args.out):
+        check_out_folder(args.out, args.resume)
+        return _train(args, device)
+
+
+def _train(args: argparse.Namespace, device) -> int:
+    """Everything after the checks that need no files: the run itself."""
+    out = args.out
     state, saved_config = None, {}
     path = out / CHECKPOINT if args.resume else args.init_from
     try:
@@ -163,11 +172,48 @@ def run(args: argparse.Namespace) -> int:
     dataset = _load(args)
     _check_dataset(args, dataset, state)
 
-    callbacks = [
-        Checkpoints(out, every=args.checkpoint_every),
-        SampleGrid(every=args.sample_every, folder=out / SAMPLES),
-    ]
-    common = {"device": device, "callbacks": callbacks, "progress": not args.quiet}
+    checkpoints = Checkpoints(out, every=args.checkpoint_every)
+    grids = SampleGrid(every=args.sample_every, folder=out / SAMPLES)
+    common = {
+        "device": device,
+        "callbacks": [checkpoints, grids],
+        "progress": not args.quiet,
+    }
+    trainer = _build_trainer(args, dataset, common)
+    budget = _remaining(args, trainer)
+    if budget is None:
+        done = f"{trainer.step} steps, {trainer.epochs_done} epochs"
+        print(f"nothing to do: {out / CHECKPOINT} already has {done}.")
+        return 0
+
+    start_step, started = trainer.step, time.perf_counter()
+    checkpoints.saved_step = start_step if args.resume else None
+    try:
+        write_config(args, trainer, dataset, saved_config)
+        print(_start_line(args, trainer, dataset, device))
+        trainer.fit(**budget)
+        seconds = time.perf_counter() - started
+        write_history(trainer.history, out / HISTORY)
+    except KeyboardInterrupt:
+        return _interrupted(args, trainer, checkpoints, start_step)
+    except OSError as error:
+        if not args.resume:
+            forget_failed_start(out)
+        raise _storage_error(error, out, checkpoints.saved_step) from None
+    print(_summary(args, trainer, grids, start_step, seconds))
+    if trainer.stop_reason is not None:  # NonFiniteGuard printed why
+        print(
+            f"error: training stopped early; {out / CHECKPOINT} holds the state "
+            f"after step {trainer.step}, the last complete step.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _build_trainer(args, dataset: ImageDataset, common: dict) -> GANTrainer:
+    """A resumed, fine-tuned or new trainer, as the arguments ask."""
+    out = args.out
     train_overrides = {
         name: getattr(args, name)
         for name in ("lr_d", "lr_g", "d_steps", "g_steps", "batch_size", "seed")
@@ -178,58 +224,70 @@ def run(args: argparse.Namespace) -> int:
         for name in ("lr_d", "lr_g", "d_steps", "g_steps"):  # may change mid-run
             if getattr(args, name) is not None:
                 setattr(trainer, name, getattr(args, name))
-    elif args.init_from is not None:
-        trainer = GANTrainer.fine_tune(
+        return trainer
+    if args.init_from is not None:
+        return GANTrainer.fine_tune(
             args.init_from, dataset, **common, **train_overrides
         )
-    else:
-        architecture = {
-            name: getattr(args, name)
-            for name in ("width", "depth", "batchnorm")
-            if getattr(args, name) is not None
-        }
-        sn = {} if args.spectral_norm is None else {"spectral_norm": args.spectral_norm}
-        trainer = GANTrainer.from_preset(
-            args.kind,
-            dataset,
-            g=architecture,
-            d={**architecture, **sn},
-            **common,
-            **train_overrides,
-        )
-    budget = _remaining(args, trainer)
-    if budget is None:
-        done = f"{trainer.step} steps, {trainer.epochs_done} epochs"
-        print(f"nothing to do: {out / CHECKPOINT} already has {done}.")
-        return 0
+    architecture = {
+        name: getattr(args, name)
+        for name in ("width", "depth", "batchnorm")
+        if getattr(args, name) is not None
+    }
+    sn = {} if args.spectral_norm is None else {"spectral_norm": args.spectral_norm}
+    return GANTrainer.from_preset(
+        args.kind,
+        dataset,
+        g=architecture,
+        d={**architecture, **sn},
+        **common,
+        **train_overrides,
+    )
 
+
+def _interrupted(args, trainer: GANTrainer, checkpoints, start_step: int) -> int:
+    """Ctrl-C: keep the last complete step on disk (fit took back a half step)."""
+    out = args.out
+    if trainer.step == start_step:
+        if not args.resume:
+            forget_failed_start(out)
+        kept = (
+            f"{out / CHECKPOINT} still holds step {start_step}"
+            if args.resume
+            else "nothing was kept"
+        )
+        print(f"\ninterrupted before the first step: {kept}.", file=sys.stderr)
+        return 130
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"cannot create --out {out}: {error.strerror}.") from None
-    write_config(args, trainer, dataset, saved_config)
-    print(_start_line(args, trainer, dataset, device))
-    start_step, started = trainer.step, time.perf_counter()
-    try:
-        trainer.fit(**budget)
+        checkpoints.save(trainer)
+        write_history(trainer.history, out / HISTORY)
     except KeyboardInterrupt:
+        saved = checkpoints.saved_step
+        kept = f"still holds step {saved}" if saved is not None else "was not written"
         print(
-            f"\ninterrupted near step {trainer.step}: run the same command with "
-            f"--resume to continue from the last checkpoint in {out}.",
+            f"\ninterrupted again while saving: {out / CHECKPOINT} {kept}.",
             file=sys.stderr,
         )
         return 130
-    seconds = time.perf_counter() - started
-    write_history(trainer.history, out / HISTORY)
-    print(_summary(args, trainer, callbacks[1], start_step, seconds))
-    if trainer.stop_reason is not None:  # NonFiniteGuard printed why
-        print(
-            f"error: training stopped early; {out / CHECKPOINT} holds the weights "
-            f"of step {trainer.step}.",
-            file=sys.stderr,
+    print(
+        f"\ninterrupted: {out / CHECKPOINT} holds step {trainer.step}, the last "
+        "complete step; run the same command with --resume to continue.",
+        file=sys.stderr,
+    )
+    return 130
+
+
+def _storage_error(error: OSError, out: Path, saved_step: int | None):
+    """One clear error for a write that failed: disk full, read-only, name too long."""
+    where = error.filename or out
+    if saved_step is not None:
+        kept = (
+            f"{out / CHECKPOINT} holds step {saved_step}: fix that, then run the same "
+            "command with --resume to continue"
         )
-        return 1
-    return 0
+    else:
+        kept = "nothing of this run was kept: fix that, then run the same command"
+    return StorageError(f"cannot write {where}: {error.strerror}; {kept}.")
 
 
 def _check_train_args(args: argparse.Namespace) -> None:
@@ -242,15 +300,20 @@ def _check_train_args(args: argparse.Namespace) -> None:
         raise UsageError(
             "give exactly one of --steps N or --epochs N (the total for the run)."
         )
+    if args.resume and args.init_from is not None:
+        raise UsageError(
+            "--resume continues the run in --out and --init-from starts a new one "
+            "from another checkpoint's weights: give one of them."
+        )
     counts = ("steps", "epochs", "d_steps", "g_steps", "batch_size", "width")
     for flag in (*counts, "checkpoint_every", "sample_every"):
         check_at_least_one(flag, getattr(args, flag))
     for flag in ("lr_d", "lr_g"):
         value = getattr(args, flag)
-        if value is not None and not (value > 0 and math.isfinite(value)):
+        if value is not None and not (0 < value <= LARGEST_LR):
             raise UsageError(
-                f"--{flag.replace('_', '-')} must be a learning rate above 0 "
-                f"(e.g. 2e-4), got {value}."
+                f"--{flag.replace('_', '-')} must be a learning rate above 0 and at "
+                f"most {LARGEST_LR:.0e} (e.g. 2e-4), got {value}."
             )
     check_seed(args.seed)
     if args.depth is not None and args.depth not in DEPTHS:
