@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-import torch
+try:
+    import numpy as np
+    import torch
+except KeyboardInterrupt:  # Ctrl-C in the seconds `python -m gancourse` imports
+    if sys.argv[:1] != ["-m"]:
+        raise
+    print("interrupted: nothing written", file=sys.stderr)
+    raise SystemExit(130) from None
 
 from gancourse.errors import DeviceError, UsageError, UsageTypeError
 
@@ -90,21 +97,42 @@ def _read_headless(value: str | None) -> bool:
     )
 
 
+def _read_environment() -> tuple[bool, str, str, bool]:
+    """(REHEARSAL, MODE, MODE_REASON, HEADLESS) from the GANCOURSE_* variables."""
+    rehearsal = _read_flag(
+        "GANCOURSE_REHEARSAL",
+        os.environ.get("GANCOURSE_REHEARSAL"),
+        "set it to 1 to rehearse full mode with a few steps per run (CI), or unset it.",
+    )
+    mode, reason = _read_mode(
+        os.environ.get("GANCOURSE_MODE"),
+        os.environ.get("GANCOURSE_QUICK"),
+        rehearsal,
+        torch.cuda.is_available(),
+    )
+    return rehearsal, mode, reason, _read_headless(os.environ.get("GANCOURSE_HEADLESS"))
+
+
+def _exit_if_python_m(error: UsageError) -> None:
+    """Under `python -m gancourse`, a bad variable is one error line, not a traceback.
+
+    Python sets sys.argv[0] to "-m" while it imports the package of a `-m` module,
+    before gancourse.cli.main could catch the error; elsewhere (a notebook, a
+    script) the UsageError is raised as usual.
+    """
+    if sys.argv[:1] == ["-m"]:
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 # The one place that reads the mode; everything else asks gancourse.runtime.
-REHEARSAL: bool = _read_flag(
-    "GANCOURSE_REHEARSAL",
-    os.environ.get("GANCOURSE_REHEARSAL"),
-    "set it to 1 to rehearse full mode with a few steps per run (CI), or unset it.",
-)
-MODE, MODE_REASON = _read_mode(
-    os.environ.get("GANCOURSE_MODE"),
-    os.environ.get("GANCOURSE_QUICK"),
-    REHEARSAL,
-    torch.cuda.is_available(),
-)
-QUICK: bool = MODE == "quick"
 # Headless: no person at the notebook, so live panels train in the calling thread.
-HEADLESS: bool = _read_headless(os.environ.get("GANCOURSE_HEADLESS"))
+try:
+    REHEARSAL, MODE, MODE_REASON, HEADLESS = _read_environment()
+except UsageError as error:
+    _exit_if_python_m(error)
+    raise
+QUICK: bool = MODE == "quick"
 
 
 def pick(*, quick: T, laptop: T, full: T) -> T:

@@ -1,10 +1,16 @@
 """The judge of the GAN metrics: a small CNN classifier, its training and its files."""
 
+import os
+from pathlib import Path
+
 import pytest
 import torch
 
+import gancourse.metrics.classifier as classifier_module
+from gancourse import runtime
 from gancourse.data import ImageDataset, load_dataset
 from gancourse.metrics.classifier import (
+    SHIPPED_CLASSIFIERS,
     Classifier,
     ClassifierError,
     classifier_accuracy,
@@ -116,8 +122,80 @@ def test_missing_and_foreign_files_name_the_fix(tmp_path):
     torch.save({"weights": 1}, foreign)
     with pytest.raises(ClassifierError, match="not a gancourse classifier"):
         load_classifier(foreign)
-    with pytest.raises(ClassifierError, match="does not exist"):
+    with pytest.raises(ClassifierError, match="no such file .*none.pt"):
         load_classifier(tmp_path / "none.pt")
+
+
+def test_a_path_is_a_file_and_a_bare_word_a_shipped_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ClassifierError) as caught:
+        load_classifier(Path("afile"))
+    assert str(caught.value).startswith("no such file afile:")
+    with pytest.raises(ClassifierError) as caught:
+        load_classifier("afile")
+    message = str(caught.value)
+    assert "no shipped classifier for 'afile'" in message
+    assert "ships one for mnist-5k, shapes" in message and "PosixPath" not in message
+    for name in ("sub/afile", "afile.pt"):
+        with pytest.raises(ClassifierError, match="no such file"):
+            load_classifier(name)
+
+
+@pytest.mark.parametrize("contents", ["random", "pickle"])
+def test_a_file_torch_cannot_read_safely_never_suggests_weights_only_false(
+    tmp_path, contents
+):
+    path = tmp_path / "clf.pt"
+    if contents == "random":
+        path.write_bytes(os.urandom(2048))
+    else:  # a module needs pickle's code execution to load
+        torch.save(torch.nn.Linear(2, 2), path)
+    with pytest.raises(ClassifierError) as caught:
+        load_classifier(path)
+    message = str(caught.value)
+    assert "not a classifier written by `python -m gancourse classifier`" in message
+    assert "weights_only" not in message and "torch cannot read it" in message
+
+
+def test_a_huge_file_is_not_read(tmp_path, monkeypatch):
+    path = tmp_path / "clf.pt"
+    path.write_bytes(b"0" * 2048)
+    monkeypatch.setattr(classifier_module, "MAX_FILE_BYTES", 1024)
+    with pytest.raises(ClassifierError, match="ours are under 1 MiB"):
+        load_classifier(path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"settings": {"channels": 2, "num_classes": 10, "image_size": 28}},
+        {"settings": {"channels": 1, "num_classes": 10**9, "image_size": 28}},
+        {"settings": {"channels": 1, "num_classes": "10", "image_size": 28}},
+        {"classes": ["only one name"]},
+        {"state_dict": {}},
+    ],
+)
+def test_a_classifier_file_this_version_cannot_build_is_one_error(tmp_path, change):
+    path = save_classifier(Classifier(), tmp_path / "clf.pt", {})
+    state = torch.load(path, weights_only=True)
+    torch.save(state | change, path)
+    with pytest.raises(ClassifierError, match="this version cannot build"):
+        load_classifier(path)
+
+
+def test_the_shipped_names_are_the_shipped_files():
+    files = sorted(runtime.PRETRAINED_DIR.glob("classifier_*.pt"))
+    assert [shipped_path(name) for name in sorted(SHIPPED_CLASSIFIERS)] == files
+
+
+def test_a_missing_shipped_classifier_says_how_to_restore_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "PRETRAINED_DIR", tmp_path)
+    with pytest.raises(ClassifierError) as caught:
+        load_classifier("mnist-5k")
+    message = str(caught.value)
+    assert "the shipped classifier for 'mnist-5k' is missing" in message
+    assert "ships with the course" in message
+    assert f"`git checkout -- {tmp_path / 'classifier_mnist-5k.pt'}`" in message
 
 
 def test_default_epochs_scale_with_the_data():

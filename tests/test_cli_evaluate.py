@@ -136,7 +136,7 @@ def test_evaluate_refuses_bad_input(
     assert "not a gancourse GAN checkpoint" in refused(capsys, "evaluate", foreign)
     no_record = save_atomic({"generator": {}}, tmp_path / "bare.pt")
     assert "no record of its kind" in refused(capsys, "evaluate", no_record)
-    monkeypatch.setattr(cli_evaluate, "shipped_path", lambda name: tmp_path / "x.pt")
+    monkeypatch.setattr(cli_evaluate, "SHIPPED_CLASSIFIERS", ())
     line = refused(capsys, "evaluate", dcgan)
     assert "no classifier is shipped for 'mnist-5k'" in line
     assert "`python -m gancourse classifier --dataset mnist-5k --out clf.pt`" in line

@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 
+from gancourse import runtime
 from gancourse.data import load_dataset
 from gancourse.metrics.classifier import classifier_accuracy, load_classifier, predict
 from gancourse.pretrained import (
@@ -14,6 +15,7 @@ from gancourse.pretrained import (
     load_pretrained,
     load_pretrained_generator,
     pretrained_path,
+    restore_hint,
 )
 from gancourse.runtime import REPO_DIR
 from gancourse.training import CheckpointError, GANTrainer, load_checkpoint
@@ -115,3 +117,37 @@ def test_export_command_refuses_to_overwrite(run, tmp_path):
     assert out.read_bytes() == before
     assert _cli(run / "checkpoint.pt", tmp_path / "x.png").returncode == 2
     assert _cli(out, tmp_path / "again.pt").returncode == 2  # already weights-only
+
+
+@pytest.mark.parametrize("load", [load_pretrained, load_pretrained_generator])
+def test_a_missing_shipped_model_says_how_to_restore_it(tmp_path, monkeypatch, load):
+    monkeypatch.setattr(runtime, "PRETRAINED_DIR", tmp_path)
+    with pytest.raises(CheckpointError) as caught:
+        load("dcgan")
+    message = str(caught.value)
+    assert "the pretrained dcgan model is missing" in message
+    assert "ships with the course" in message and "checkpoint.pt" not in message
+    assert f"`git checkout -- {tmp_path / 'dcgan_mnist-5k.pt'}`" in message
+
+
+def test_the_restore_hint_names_the_file_as_the_clone_has_it():
+    hint = restore_hint(pretrained_path("cgan"))
+    assert "`git checkout -- data/pretrained/cgan_mnist-5k.pt`" in hint
+
+
+def test_a_damaged_shipped_model_says_how_to_restore_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime, "PRETRAINED_DIR", tmp_path)
+    (tmp_path / PRETRAINED["dcgan"]).write_text("version https://git-lfs...")
+    with pytest.raises(CheckpointError, match="damaged .*`git checkout -- "):
+        load_pretrained_generator("dcgan")
+
+
+def test_export_weights_names_a_broken_run_config(run, tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "checkpoint.pt").write_bytes((run / "checkpoint.pt").read_bytes())
+    (folder / "config.json").write_text('{"runs": [')
+    with pytest.raises(CheckpointError) as caught:
+        export_weights(folder / "checkpoint.pt", tmp_path / "small.pt")
+    assert f"{folder / 'config.json'} is not a readable record" in str(caught.value)
+    assert not (tmp_path / "small.pt").exists()

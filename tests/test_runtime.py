@@ -77,7 +77,32 @@ def test_an_unset_mode_is_full_with_cuda_and_laptop_without(quick):
 def test_a_mode_setting_that_means_nothing_is_one_clear_error(variables, message):
     result = _run("import gancourse", **variables)
     assert result.returncode != 0
-    assert message in result.stderr.strip().splitlines()[-1]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("gancourse.errors.UsageError: ") and message in last
+    assert "Traceback" in result.stderr  # a notebook shows where it came from
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"MODE": "bogus"}, "GANCOURSE_MODE='bogus' is not a mode: set it to quick"),
+        ({"QUICK": "maybe"}, "GANCOURSE_QUICK='maybe' is not understood: set it"),
+        ({"HEADLESS": "perhaps"}, "GANCOURSE_HEADLESS='perhaps' is not understood"),
+    ],
+)
+def test_python_m_gancourse_prints_a_bad_setting_as_one_error_line(variables, message):
+    env = {k: v for k, v in os.environ.items() if k not in MODE_VARIABLES}
+    env.update({f"GANCOURSE_{name}": value for name, value in variables.items()})
+    result = subprocess.run(
+        [sys.executable, "-m", "gancourse", "datasets"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=runtime.REPO_DIR,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {message}"), lines
 
 
 def test_pick_needs_all_three_modes_by_name():

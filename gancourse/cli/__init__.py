@@ -14,8 +14,11 @@ python -m gancourse workspace --reset 05
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
+import threading
 
 from gancourse.errors import GancourseError, UsageError
 
@@ -59,19 +62,53 @@ def build_parser(commands: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (2 for bad input).
+    """Run the command line; return the exit status (2 for bad input, 130 Ctrl-C).
 
     A GancourseError (something the user can fix) becomes one `error:` line;
-    any other exception is a bug and keeps its traceback.
+    Ctrl-C becomes one `interrupted:` line; any other exception is a bug and
+    keeps its traceback.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    args = None
     try:
-        chosen = [argv[0]] if argv and argv[0] in COMMANDS else []
-        args = build_parser(chosen).parse_args(argv)
-        args.argv = argv
-        return args.run(args) or 0
+        with _sigterm_as_interrupt():  # a scheduler's stop is a Ctrl-C too
+            chosen = [argv[0]] if argv and argv[0] in COMMANDS else []
+            args = build_parser(chosen).parse_args(argv)
+            args.argv = argv
+            args.written = None  # a command that lists the files it writes sets []
+            return args.run(args) or 0
     except SystemExit as stop:  # --help
         return stop.code if isinstance(stop.code, int) else 0
     except GancourseError as error:
         print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(interrupted_line(args), file=sys.stderr)
+        return 130
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Treat SIGTERM (a scheduler or `kill`) like Ctrl-C: `train` saves, then stops."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted_line(args: argparse.Namespace | None) -> str:
+    """What Ctrl-C prints: the files written so far, where the command lists them."""
+    written = [] if args is None else args.written  # None: still starting up
+    if written is None:
+        return "interrupted"
+    if not written:
+        return "interrupted: nothing written"
+    return f"interrupted after writing {', '.join(map(str, written))}"

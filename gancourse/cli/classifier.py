@@ -17,7 +17,10 @@ from gancourse.cli.options import (
     check_device,
     check_new_file,
     check_seed,
+    check_writable,
+    folder_here,
     parse_classes,
+    writing,
 )
 from gancourse.data import class_names, dataset_info, load_dataset
 from gancourse.errors import UsageError
@@ -27,8 +30,10 @@ from gancourse.metrics.classifier import (
     save_classifier,
     train_classifier,
 )
+from gancourse.models.config import IMAGE_SIZES
 
 SMALLEST_IMAGE = 8  # the classifier halves the size twice
+LARGEST_IMAGE = max(IMAGE_SIZES)  # evaluate judges GAN images, at most this size
 
 
 def add_arguments(command: argparse.ArgumentParser) -> None:
@@ -57,12 +62,16 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
     data.add_argument("--image-size", type=int, metavar="PX", help="resize to PX")
     data.add_argument("--classes", metavar="NAMES", help="a class subset, e.g. 3,5")
     data.add_argument(
-        "--data-path", type=Path, metavar="FOLDER", help="for --dataset imagefolder"
+        "--data-path",
+        type=folder_here,
+        metavar="FOLDER",
+        help="for --dataset imagefolder",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Train a classifier on a dataset's training split, report its test accuracy."""
+    args.written = []  # for Ctrl-C's message
     _check_classifier_args(args)
     device = check_device(args.device)
     options = {
@@ -100,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
         "test_accuracy": accuracy,
         "command": ["python", "-m", "gancourse", *args.argv],
     }
-    save_classifier(model, args.out, info)
+    with writing(args.out, "--out"):
+        save_classifier(model, args.out, info)
+    args.written.append(args.out)
     print(f"test accuracy: {accuracy:.4f} on the {len(test)} images of the test split")
     print(f"wrote {args.out}")
     print(f"next: python -m gancourse evaluate CHECKPOINT --classifier {args.out}")
@@ -121,6 +132,12 @@ def _check_classifier_args(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--image-size must be at least {SMALLEST_IMAGE} px, got {args.image_size}."
         )
+    if args.image_size is not None and args.image_size > LARGEST_IMAGE:
+        raise UsageError(
+            f"--image-size must be at most {LARGEST_IMAGE} px, got {args.image_size}: "
+            f"the GANs make {', '.join(map(str, IMAGE_SIZES))} px images, the sizes "
+            "evaluate can judge."
+        )
     check_data_path(info, args.data_path, needed=True)
     if args.classes is not None:
         args.classes = parse_classes(args.classes, args.dataset)
@@ -135,4 +152,5 @@ def _check_classifier_args(args: argparse.Namespace) -> None:
             f"{args.dataset!r} has one class: a classifier needs a labelled dataset "
             "with at least 2 classes."
         )
+    check_writable(args.out, "--out")
     check_new_file(args.out, "--out", ".pt", args.overwrite)

@@ -11,12 +11,26 @@ import argparse
 import json
 from pathlib import Path
 
-from gancourse.cli.options import check_device, check_new_file, check_seed
+from gancourse.cli.options import (
+    check_device,
+    check_finite_images,
+    check_finite_weights,
+    check_new_file,
+    check_seed,
+    check_writable,
+    folder_here,
+    writing,
+)
 from gancourse.data import canonical_name, class_names, dataset_info, load_dataset
 from gancourse.errors import CheckpointError, UsageError
-from gancourse.files import write_text_atomic
-from gancourse.metrics.classifier import Classifier, load_classifier, shipped_path
-from gancourse.metrics.evaluate import evaluate_generator, format_report
+from gancourse.files import write_atomic, write_text_atomic
+from gancourse.metrics.classifier import (
+    SHIPPED_CLASSIFIERS,
+    Classifier,
+    load_classifier,
+    shipped_path,
+)
+from gancourse.metrics.evaluate import evaluate_samples, format_report, generate_samples
 from gancourse.models import Generator, GeneratorConfig
 from gancourse.training import load_checkpoint
 
@@ -51,20 +65,27 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
         "--overwrite", action="store_true", help="replace existing --pairs/--json files"
     )
     command.add_argument(
-        "--data-path", type=Path, metavar="FOLDER", help="for a model of an imagefolder"
+        "--data-path",
+        type=folder_here,
+        metavar="FOLDER",
+        help="for a model of an imagefolder",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the image metrics of a checkpoint's generator (and write --json)."""
+    args.written = []  # for Ctrl-C's message
     if args.n is not None and args.n < 2:
         raise UsageError(f"--n must be at least 2 (FID needs 2 images), got {args.n}.")
     check_seed(args.seed)
+    check_writable(args.json, "--json")
+    check_writable(args.pairs, "--pairs")
     check_new_file(args.json, "--json", ".json", args.overwrite)
     check_new_file(args.pairs, "--pairs", ".png", args.overwrite)
     device = check_device(args.device)
     state = load_checkpoint(args.checkpoint)
     G, data = _generator(state, args.checkpoint)
+    check_finite_weights(G, args.checkpoint)
     name, classes = canonical_name(data["name"]), list(data["classes"])
     if name is None:
         raise CheckpointError(
@@ -117,9 +138,9 @@ def run(args: argparse.Namespace) -> int:
         )
     n = args.n or min(DEFAULT_N, len(test))
 
-    results = evaluate_generator(
-        G, judge, train, test, n=n, seed=args.seed, device=device
-    )
+    samples, labels = generate_samples(G, n, seed=args.seed, device=device)
+    check_finite_images(samples, args.checkpoint)
+    results = evaluate_samples(samples, labels, judge, train, test, seed=args.seed)
     results = {
         "checkpoint": str(args.checkpoint),
         "kind": state["kind"],
@@ -136,10 +157,13 @@ def run(args: argparse.Namespace) -> int:
             "to it: read the memorisation figures with care."
         )
     if args.json is not None:
-        write_text_atomic(args.json, json.dumps(results, indent=2) + "\n")
+        with writing(args.json, "--json"):
+            write_text_atomic(args.json, json.dumps(results, indent=2) + "\n")
+        args.written.append(args.json)
         print(f"wrote {args.json}")
     if args.pairs is not None:
-        _write_pairs(args, G, n, train, test, device)
+        _write_pairs(args.pairs, samples, train, test)
+        args.written.append(args.pairs)
         print(f"wrote {args.pairs}")
     return 0
 
@@ -161,7 +185,26 @@ def _generator(state: dict, path: Path) -> tuple[Generator, dict]:
             f"({type(error).__name__}: {error}); train it again with "
             "`python -m gancourse train`."
         ) from None
+    if not _record_fits(data, G):
+        raise CheckpointError(
+            f"{path}'s record of its training data (name, classes, image shape) "
+            "does not fit its generator: evaluate a checkpoint written by "
+            "`python -m gancourse train` or `export`."
+        )
     return G, data
+
+
+def _record_fits(data: dict, G: Generator) -> bool:
+    """The record names the dataset, its classes and the shape of G's images."""
+    config, classes, shape = G.config, data["classes"], data["image_shape"]
+    return (
+        isinstance(data["name"], str)
+        and isinstance(classes, list)
+        and all(isinstance(name, str) for name in classes)
+        and (config.conditioning == "none" or len(classes) == config.num_classes)
+        and isinstance(shape, list)
+        and shape == [config.channels, config.image_size, config.image_size]
+    )
 
 
 def _classifier_command(name: str, classes: list[str], size: int, folder) -> str:
@@ -179,34 +222,39 @@ def _classifier_command(name: str, classes: list[str], size: int, folder) -> str
 def _judge(path: Path | None, name: str, fix: str, device) -> Classifier:
     """--classifier PATH, or the classifier shipped for the dataset."""
     if path is None:
-        if not shipped_path(name).exists():
+        if name not in SHIPPED_CLASSIFIERS:
             raise UsageError(
                 f"no classifier is shipped for {name!r}: train one with `{fix}` and "
                 "pass --classifier clf.pt."
             )
         return load_classifier(name, device=device)
     if not path.is_file():
+        problem = "is a folder" if path.is_dir() else "does not exist"
         raise UsageError(
-            f"--classifier {path} does not exist: give a .pt file written by "
+            f"--classifier {path} {problem}: give a .pt file written by "
             f"`python -m gancourse classifier`, e.g. `{fix}`."
         )
     return load_classifier(path, device=device)
 
 
-def _write_pairs(args, G, n: int, train, test, device) -> None:
+def _write_pairs(path: Path, samples, train, test) -> None:
     """--pairs: the samples nearest a training image, above that image."""
     import matplotlib
 
     matplotlib.use("Agg")  # a file, not a window
     import matplotlib.pyplot as plt
 
-    from gancourse.metrics.evaluate import generate_samples
     from gancourse.metrics.memorisation import memorisation
     from gancourse.plotting import show_closest_pairs
 
-    samples, _ = generate_samples(G, n, seed=args.seed, device=device)
     report = memorisation(samples, train.images, test.images)
-    figure = show_closest_pairs(report, samples, train.images, k=min(8, n))
-    args.pairs.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.pairs, dpi=100, bbox_inches="tight")
-    plt.close(figure)
+    figure = show_closest_pairs(report, samples, train.images, k=min(8, len(samples)))
+
+    def save(file) -> None:
+        figure.savefig(file, format="png", dpi=100, bbox_inches="tight")
+
+    try:
+        with writing(path, "--pairs"):
+            write_atomic(path, save)
+    finally:
+        plt.close(figure)

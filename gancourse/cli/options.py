@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -15,12 +17,16 @@ from gancourse.data import (
     dataset_names,
     image_dataset_names,
 )
-from gancourse.errors import DeviceError, UsageError
+from gancourse.errors import CheckpointError, DeviceError, StorageError, UsageError
 from gancourse.models.config import IMAGE_SIZES
 from gancourse.runtime import get_device
 
 DEVICES = ("cpu", "cuda", "mps")
 CONDITIONAL = ("cgan", "acgan")  # the kinds that take class labels
+# NumPy's seeds stop at 2**32; train also derives torch seeds as
+# seed * 1_000_003 + epoch, which must stay below torch's 2**64
+MAX_SEED = 2**32 - 1
+NAME_MAX = 255  # bytes in a file name on most file systems
 
 
 def image_dataset(text: str) -> str:
@@ -38,6 +44,15 @@ def image_dataset(text: str) -> str:
             f"on image datasets ({', '.join(image_dataset_names())})"
         )
     return name
+
+
+def folder_here(text: str) -> Path:
+    """argparse type for --data-path: relative to where the command runs.
+
+    (The library's load_dataset(path=...) takes a relative path inside the data
+    folder; on the command line a relative path means the current folder.)
+    """
+    return Path(text).absolute()
 
 
 def add_dataset_option(parser: argparse.ArgumentParser, help: str) -> None:
@@ -58,9 +73,14 @@ def check_at_least_one(flag: str, value: int | None) -> None:
 
 
 def check_seed(seed: int | None) -> None:
-    """--seed must be 0 or more when given."""
+    """--seed must be from 0 to MAX_SEED when given."""
     if seed is not None and seed < 0:
         raise UsageError(f"--seed must be 0 or more, got {seed}.")
+    if seed is not None and seed > MAX_SEED:
+        raise UsageError(
+            f"--seed must be at most {MAX_SEED} (2**32 - 1), got {seed}: any "
+            "smaller number gives as good a random start."
+        )
 
 
 def check_device(name: str | None) -> torch.device:
@@ -136,3 +156,64 @@ def check_new_file(path: Path | None, flag: str, suffixes, overwrite: bool) -> N
             f"{flag} {path} already exists: pass --overwrite to replace it, or "
             "choose another file name."
         )
+
+
+def check_writable(path: Path | None, flag: str) -> None:
+    """An output file's folder exists (or can be made) and can be written in."""
+    if path is None:
+        return
+    temporary = f".{path.name}.{os.getpid()}.tmp"  # written first, then renamed
+    if len(temporary.encode()) > NAME_MAX:
+        raise UsageError(
+            f"{flag} {path}: the file name is too long; give a shorter one."
+        )
+    folder = path.absolute().parent
+    while not folder.exists():  # the folders to make: check the first that exists
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(
+            f"{flag} {path}: {folder} is a file, not a folder; choose another path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"{flag} {path}: the folder {folder} cannot be written in (read-only "
+            "or not yours); choose a path in a folder you can write to."
+        )
+
+
+@contextmanager
+def writing(path: Path, flag: str):
+    """Inside the block, an OSError from writing `path` becomes one StorageError."""
+    try:
+        yield
+    except OSError as error:
+        raise StorageError(
+            f"cannot write {flag} {path}: {error.strerror or error}; nothing was "
+            "written there. Free some disk space or choose another path."
+        ) from None
+
+
+def check_finite_weights(G: torch.nn.Module | dict, checkpoint: Path) -> None:
+    """A generator whose weights hold NaN or inf makes nothing but NaN images.
+
+    G is the model, or its state_dict as a checkpoint holds it.
+    """
+    tensors = list(G.values()) if isinstance(G, dict) else [*G.state_dict().values()]
+    if not all(t.isfinite().all() for t in tensors if t.is_floating_point()):
+        raise CheckpointError(_diverged(checkpoint, "weights hold"))
+
+
+def check_finite_images(images: torch.Tensor, checkpoint: Path) -> None:
+    """Images with NaN or inf would be saved as black squares: refuse them."""
+    if not images.isfinite().all():
+        raise CheckpointError(_diverged(checkpoint, "images hold"))
+
+
+def _diverged(checkpoint: Path, what: str) -> str:
+    """The message for a generator with NaN or inf: the run diverged."""
+    return (
+        f"the generator of {checkpoint} is broken: its {what} NaN or infinite "
+        "values, so its run diverged before this checkpoint was saved. Use an "
+        "earlier checkpoint of the run if you kept one, or train again with lower "
+        "learning rates (--lr-g, --lr-d)."
+    )

@@ -7,6 +7,7 @@ its 128 penultimate features stand in for Inception's in FID and KID.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import torch
@@ -18,10 +19,20 @@ from tqdm.auto import tqdm
 
 from gancourse import runtime
 from gancourse.errors import ClassifierError, UsageError
+from gancourse.pretrained import restore_hint
+from gancourse.training.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from gancourse.training.checkpoint import save_atomic
 
 FORMAT = "gancourse-classifier"
 STEPS_TARGET = 1200  # default epochs give about this many optimiser steps
+SHIPPED_CLASSIFIERS = ("mnist-5k", "shapes")  # in data/pretrained/, by dataset name
+MAX_FILE_BYTES = 64 * 2**20  # ours are under 1 MB; refuse to read huge files
+MAX_CLASSES = 1000
+CHANNELS = (1, 3)
+TRAIN_ONE = (
+    "Train one with `python -m gancourse classifier --dataset NAME --out clf.pt` "
+    "and give the path of clf.pt."
+)
 
 
 def _block(c_in: int, c_out: int) -> list[nn.Module]:
@@ -225,31 +236,102 @@ def save_classifier(classifier: Classifier, path: str | Path, info: dict) -> Pat
 
 
 def load_classifier(name_or_path: str | Path = "mnist-5k", device=None) -> Classifier:
-    """A trained classifier in eval mode: a dataset name's shipped one, or a file."""
-    path = Path(name_or_path)
-    if path.suffix != ".pt":
-        path = shipped_path(str(name_or_path))
-        if not path.exists():
-            raise ClassifierError(
-                f"no shipped classifier for {name_or_path!r}: train one with "
-                f"`python -m gancourse classifier --dataset {name_or_path} --out "
-                f"{path}`."
-            )
-    if not path.exists():
-        raise ClassifierError(f"{path} does not exist: give a classifier .pt file.")
+    """A trained classifier in eval mode: a dataset name's shipped one, or a file.
+
+    A Path, or a string with a file suffix or a folder in it, is a file; any
+    other string is the name of a dataset with a shipped classifier.
+    """
+    path = _classifier_file(name_or_path)
+    state = _read_classifier_state(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise ClassifierError(f"{path} is not a readable classifier: {error}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        model = Classifier(**state["settings"])
+        model.load_state_dict(state["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
         raise ClassifierError(
-            f"{path} is not a gancourse classifier (made by `python -m gancourse "
-            "classifier`)."
-        )
-    model = Classifier(**state["settings"])
-    model.load_state_dict(state["state_dict"])
+            f"{path} is a gancourse classifier this version cannot build "
+            f"({type(error).__name__}). {TRAIN_ONE}"
+        ) from None
     model.classes = list(state["classes"])
     model.info = dict(state.get("info", {}))
     model.requires_grad_(False)
     device = runtime.get_device(device)
     return model.to(device).eval()
+
+
+def _classifier_file(name_or_path: str | Path) -> Path:
+    """The file a name (a shipped classifier) or a path (any file) stands for."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or Path(text).suffix or {"/", os.sep} & set(text):
+        path = Path(name_or_path)
+        if path.is_dir():
+            raise ClassifierError(
+                f"{path} is a folder, not a classifier file. {TRAIN_ONE}"
+            )
+        if not path.is_file():
+            raise ClassifierError(
+                f"no such file {path}: give the path of a classifier .pt file. "
+                f"{TRAIN_ONE}"
+            )
+        return path
+    if text not in SHIPPED_CLASSIFIERS:
+        raise ClassifierError(
+            f"no shipped classifier for {text!r}: the course ships one for "
+            f"{', '.join(SHIPPED_CLASSIFIERS)}; for a file, give its path. "
+            f"{TRAIN_ONE}"
+        )
+    path = shipped_path(text)
+    if not path.is_file():
+        raise ClassifierError(
+            f"the shipped classifier for {text!r} is missing: {restore_hint(path)}"
+        )
+    return path
+
+
+def _read_classifier_state(path: Path) -> dict:
+    """The checked contents of a classifier file, read without running its code."""
+    not_ours = f"{path} is not a classifier written by `python -m gancourse classifier`"
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ClassifierError(
+            f"{not_ours}: it is {path.stat().st_size / 2**20:.0f} MiB and ours are "
+            f"under 1 MiB. {TRAIN_ONE}"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # torch's message suggests weights_only=False: never do that
+        raise ClassifierError(
+            f"{not_ours}: torch cannot read it (corrupt, cut short, or another kind "
+            f"of file). {TRAIN_ONE}"
+        ) from None
+    if isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT:
+        raise ClassifierError(
+            f"{not_ours}: it is a GAN checkpoint, which evaluate takes as its "
+            f"first argument. {TRAIN_ONE}"
+        )
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ClassifierError(f"{not_ours} (not a gancourse classifier). {TRAIN_ONE}")
+    if not _contents_fit(state):
+        raise ClassifierError(
+            f"{path} is a gancourse classifier with settings this version cannot "
+            f"build. {TRAIN_ONE}"
+        )
+    return state
+
+
+def _contents_fit(state: dict) -> bool:
+    """Settings Classifier() can build, one class name per class, an info dict."""
+    settings, classes = state.get("settings"), state.get("classes")
+    if not isinstance(settings, dict) or not isinstance(classes, list):
+        return False
+    if not isinstance(state.get("info", {}), dict):
+        return False
+    if set(settings) != {"channels", "num_classes", "image_size"}:
+        return False
+    if not all(type(value) is int for value in settings.values()):
+        return False
+    return (
+        settings["channels"] in CHANNELS
+        and 2 <= settings["num_classes"] <= MAX_CLASSES
+        and settings["image_size"] >= 8
+        and len(classes) == settings["num_classes"]
+        and all(isinstance(name, str) for name in classes)
+    )
