@@ -423,3 +423,22 @@ def test_a_dataset_made_by_hand_refuses_arguments_of_the_wrong_type():
         ImageDataset("x", images, labels, ["a"], flip="yes")
     with pytest.raises(UsageTypeError, match="root must be a folder"):
         dataset_status(root=5)
+
+
+def test_a_full_data_folder_while_unpacking_is_one_storage_error(tmp_path, monkeypatch):
+    import errno
+    import gzip
+
+    from gancourse.data import archives
+    from gancourse.errors import StorageError
+
+    packed = tmp_path / "file.gz"
+    packed.write_bytes(gzip.compress(b"x" * 10_000))
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(archives, "_copy_capped", full)
+    with pytest.raises(StorageError, match="No space left on device. Free some space"):
+        archives.gunzip(packed, tmp_path / "file", fix="put the file back")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.gz"]  # no partial

@@ -318,3 +318,14 @@ def test_a_relative_data_path_is_taken_from_the_current_folder(
     assert code == 0, err
     data = load_checkpoint(out / "checkpoint.pt")["dataset"]
     assert data["classes"] == ["a", "b"]  # the folders under ./mine
+
+
+def test_a_checkpoint_too_large_to_be_ours_is_refused_unread(tmp_path, monkeypatch):
+    import gancourse.training.checkpoint as checkpoint_module
+
+    path = tmp_path / "huge.pt"
+    path.write_bytes(b"\0" * 2048)
+    monkeypatch.setattr(checkpoint_module, "MAX_CHECKPOINT_BYTES", 1024)
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("read it"))
+    with pytest.raises(CheckpointError, match="any course checkpoint needs"):
+        load_checkpoint(path)

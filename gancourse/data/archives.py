@@ -16,7 +16,7 @@ import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from gancourse.errors import DatasetUnavailableError
+from gancourse.errors import DatasetUnavailableError, StorageError
 
 # 1 GB: CIFAR-10 unpacks to 178 MB and MNIST's largest file to 47 MB
 MAX_UNPACKED_BYTES = 1_000_000_000
@@ -31,6 +31,15 @@ SAFE_EXTRACT = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 def _refuse(archive: Path, problem: str, fix: str) -> DatasetUnavailableError:
     """The one error for an archive that cannot be unpacked: what is wrong, the fix."""
     return DatasetUnavailableError(f"{archive} {problem}.\nTo fix: {fix}")
+
+
+def _no_room(archive: Path, folder: Path, error: OSError) -> StorageError:
+    """The one error for a write into the data folder that failed (disk full, ...)."""
+    return StorageError(
+        f"cannot unpack {archive} into {folder}: {error.strerror}. Free some space "
+        "or make the folder writable (or set GANCOURSE_DATA to another data folder), "
+        "then load the dataset again."
+    )
 
 
 def _unsafe_reason(member: tarfile.TarInfo) -> str | None:
@@ -70,6 +79,8 @@ def unpack_tar(archive: Path, into: Path, fix: str) -> None:
             tar.extractall(into, members=members, **SAFE_EXTRACT)
     except CORRUPT_ERRORS as error:
         raise _refuse(archive, f"is corrupt or truncated ({error})", fix) from error
+    except OSError as error:  # the data folder is full or cannot be written
+        raise _no_room(archive, into, error) from None
 
 
 def _copy_capped(source, target, archive: Path, fix: str) -> None:
@@ -99,5 +110,7 @@ def gunzip(archive: Path, target: Path, fix: str) -> None:
         os.replace(partial, target)
     except CORRUPT_ERRORS as error:
         raise _refuse(archive, f"is corrupt or truncated ({error})", fix) from error
+    except OSError as error:
+        raise _no_room(archive, target.parent, error) from None
     finally:
         Path(partial).unlink(missing_ok=True)

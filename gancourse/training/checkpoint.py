@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 FORMAT = "gancourse-gan-checkpoint"
 VERSION = 1
+# a width-128 colour DCGAN at 64 px with its Adam state is about 285 MB
+MAX_CHECKPOINT_BYTES = 2**30
 
 
 def save_atomic(state: dict, path: str | Path) -> Path:
@@ -47,6 +49,12 @@ def load_checkpoint(path: str | Path) -> dict:
         raise CheckpointError(
             f"no checkpoint at {path}: give the path of a checkpoint.pt written by "
             "`python -m gancourse train` or GANTrainer.save()."
+        )
+    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(
+            f"{path} is {path.stat().st_size / 2**20:,.0f} MiB, more than the "
+            f"{MAX_CHECKPOINT_BYTES / 2**20:,.0f} MiB any course checkpoint needs: it "
+            "is not a gancourse checkpoint; give a checkpoint.pt written by train."
         )
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
