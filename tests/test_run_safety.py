@@ -285,16 +285,22 @@ def test_an_out_under_a_file_or_with_a_too_long_name_is_one_error(tmp_path, caps
     assert blocker.read_text() == "not a folder"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
-def test_a_read_only_out_is_refused_before_any_work(tmp_path, capsys):
+def test_a_read_only_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    """As root every folder is writable, so the refusal is made to happen."""
+    import errno
+
+    import gancourse.cli.run_folder as run_folder
+
+    def read_only(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
     out = tmp_path / "locked"
     out.mkdir()
-    out.chmod(0o555)
-    try:
-        code, _, err = run(capsys, *train_args(out))
-    finally:
-        out.chmod(0o755)
-    assert code == 2 and "cannot write to --out" in one_error_line(err)
+    monkeypatch.setattr(run_folder, "open", read_only, raising=False)
+    code, _, err = run(capsys, *train_args(out))
+    line = one_error_line(err)
+    assert code == 2 and "cannot write to --out" in line and "Permission denied" in line
+    assert list(out.iterdir()) == []
 
 
 # ---- a relative --data-path means the folder the command runs in -----------------
