@@ -6,7 +6,9 @@
 - `solutions/`, the solved notebooks without outputs, read-only, refreshed each
   time from `notebooks/`;
 - after `make reset NB=05`, the old copy beside the fresh one, renamed
-  `05_dcgan.before-reset-YYYYMMDD-HHMMSS.ipynb`.
+  `05_dcgan.before-reset-YYYYMMDD-HHMMSS.ipynb`;
+- the course's pages (`notebooks/*.md`, e.g. reports.md), read-only, in both
+  folders, so the notebooks' links to them work.
 Needs nbformat (the lab extra), imported only when a copy is written.
 """
 
@@ -57,6 +59,9 @@ def prepare_workspace(
             report.kept.append(target)
     for source in sources:
         report.solutions.append(_write_solution(source, workspace / SOLUTIONS))
+    for page in sorted(Path(notebooks).glob("*.md")):  # reports.md, which they link
+        for folder in (workspace, workspace / SOLUTIONS):
+            _write_read_only(folder / page.name, page.read_text(encoding="utf-8"))
     return report
 
 
@@ -139,8 +144,12 @@ def _write_solution(source: Path, folder: Path) -> Path:
     """Write the solved copy of `source` into `folder`, read-only; return its path."""
     import nbformat
 
-    path = folder / source.name
     text = nbformat.writes(solved_copy(source, f"../{source.name}"))
+    return _write_read_only(folder / source.name, text)
+
+
+def _write_read_only(path: Path, text: str) -> Path:
+    """Write `text` to `path` unless it is there already, and make it read-only."""
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         write_text_atomic(path, text)  # replaces a read-only file: the folder allows it
     path.chmod(READ_ONLY)

@@ -190,3 +190,17 @@ def test_make_student_and_make_lab_keep_an_edited_workspace_notebook(tmp_path):
     assert EDIT not in _sources(workspace / "05_dcgan.ipynb")
     refused = subprocess.run([*make, "reset"], capture_output=True, text=True)
     assert refused.returncode != 0 and "make reset NB=05" in refused.stderr
+
+
+def test_course_pages_the_notebooks_link_are_copied_read_only(notebooks, tmp_path):
+    """A notebook's link to reports.md must work in the workspace and solutions/."""
+    (notebooks / "reports.md").write_text("# The reports\n")
+    workspace = tmp_path / "workspace"
+    prepare_workspace(notebooks, workspace)
+    for folder in (workspace, workspace / SOLUTIONS):
+        page = folder / "reports.md"
+        assert page.read_text() == "# The reports\n"
+        assert not page.stat().st_mode & 0o222
+    (notebooks / "reports.md").write_text("# The reports, revised\n")
+    prepare_workspace(notebooks, workspace)  # refreshed like the solutions
+    assert (workspace / "reports.md").read_text() == "# The reports, revised\n"
