@@ -78,9 +78,11 @@ def attempt(out, steps, every, fault, rng) -> tuple[int, str]:
     if fault == "disk full":  # room for config and grids, not for a checkpoint
         limit = rng.randint(2_000, 60_000)
 
-    def cap_files():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    def prepare():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a background job ignores it
+        if limit:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     resume = saved_step(out) not in (None, -1)
     process = subprocess.Popen(
@@ -90,7 +92,7 @@ def attempt(out, steps, every, fault, rng) -> tuple[int, str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=cap_files if limit else None,
+        preexec_fn=prepare,
     )
     if fault in ("kill", "interrupt", "terminate"):
         time.sleep(rng.uniform(1.5, 8.0))  # start-up is ~2-4 s: some hit it

@@ -58,22 +58,41 @@ def command(out: Path, *extra: str, steps: int = 30, every: int = 5) -> list[str
     ]
 
 
+STARTED: list[subprocess.Popen] = []  # killed after each test if still running
+
+
+@pytest.fixture(autouse=True)
+def _no_process_left():
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def start(out: Path, *extra: str, limit_bytes: int | None = None, **options):
     """A training process; `limit_bytes` caps its file size as a full disk does."""
 
-    def full_disk():  # writes past the cap fail with EFBIG instead of killing
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+    def prepare():
+        # a shell's background job ignores SIGINT, and Python then keeps ignoring
+        # it: give the run the Ctrl-C a person at a terminal has
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if limit_bytes:  # writes past the cap fail with EFBIG instead of killing
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
-    return subprocess.Popen(
+    process = subprocess.Popen(
         command(out, *extra, **options),
         cwd=REPO,
         env=ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=full_disk if limit_bytes else None,
+        preexec_fn=prepare,
     )
+    STARTED.append(process)
+    return process
 
 
 def finish(process, timeout: float = 300) -> tuple[int, str, str]:
