@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from gancourse.checks import (
     ExerciseError,
@@ -14,6 +15,11 @@ from gancourse.checks import (
 
 def stub(*args):
     raise NotImplementedError
+
+
+def _rows_of_a_matrix(pixels):
+    """A loop over the rows of a 2-D tensor: right for (2, 3), nothing else."""
+    return torch.tensor([[v / 127.5 - 1 for v in row] for row in pixels.tolist()])
 
 
 def test_scale_pixels_check_accepts_the_solution(capsys):
@@ -33,6 +39,12 @@ def test_scale_pixels_check_accepts_the_solution(capsys):
         (lambda x: x.float() / 127.5, "0 should map to -1"),
         (lambda x: x.numpy() / 127.5 - 1, "as a torch tensor"),
         (lambda x: undefined_name, "raised NameError"),  # noqa: F821
+        (lambda x: (x * 2) / 255 - 1, "pixels \\* 2 overflowed"),
+        (_rows_of_a_matrix, r"pixels of shape \(256,\).*any shape works"),
+        (
+            lambda x: x.float() / torch.full(x.shape, 127.5) - 1,
+            "would fail on a GPU.*device=x.device",
+        ),
     ],
 )
 def test_scale_pixels_check_names_the_mistake(answer, says):
@@ -58,6 +70,18 @@ def _in_place(x):
         (lambda x: x / 2, "did not shift"),
         (_in_place, "changed the images it was given"),
         (lambda x: x + 1, "-1 should map to 0"),
+        (
+            lambda x: x.flatten()[None, None, None] / 2 + 0.5,
+            r"images of shape \(4, 5\)",
+        ),
+        (
+            lambda x: torch.zeros(x.shape).copy_((x + 1) / 2),
+            "returns a tensor on the CPU.*device=",
+        ),
+        (
+            lambda x: torch.zeros(x.shape, device=x.device).copy_((x + 1) / 2),
+            "float32 result for float64 inputs.*dtype=x.dtype",
+        ),
     ],
 )
 def test_to_display_check_names_the_mistake(answer, says):
@@ -67,6 +91,21 @@ def test_to_display_check_names_the_mistake(answer, says):
 
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
+
+
+def _loop_over_rows_and_columns(z, grad_out):
+    out = np.zeros(z.shape)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            s = _sigmoid(z[i, j])
+            out[i, j] = grad_out[i, j] * s * (1 - s)
+    return out
+
+
+def _into_zeros_like(z, grad_out):
+    out = np.zeros_like(z)  # integer when z is
+    out[...] = grad_out * _sigmoid(z) * (1 - _sigmoid(z))
+    return out
 
 
 def test_sigmoid_backward_check_accepts_the_solution(capsys):
@@ -83,6 +122,8 @@ def test_sigmoid_backward_check_accepts_the_solution(capsys):
         (lambda z, g: g * z * (1 - z), "not its input z"),
         (lambda z, g: g * _sigmoid(z) * (1 + _sigmoid(z)), "values are wrong"),
         (lambda z, g: (g * _sigmoid(z) * (1 - _sigmoid(z))).sum(), "shape"),
+        (_loop_over_rows_and_columns, r"1-D z of shape \(5,\).*any shape works"),
+        (_into_zeros_like, "integer z.*np.zeros_like\\(z, dtype=float\\)"),
     ],
 )
 def test_sigmoid_backward_check_names_the_mistake(answer, says):
@@ -108,8 +149,30 @@ def _in_place_nudge(f, x, h=1e-5):
     return grad
 
 
-def test_numerical_gradient_check_accepts_the_solution(capsys):
-    check_numerical_gradient(_central)
+def _nudged_copies(f, x, h=1e-5):
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        up, down = x.copy(), x.copy()  # integer copies of an integer x
+        up[i] += h
+        down[i] -= h
+        grad[i] = (f(up) - f(down)) / (2 * h)
+    return grad
+
+
+def _central_in_floats(f, x, h=1e-5):
+    x = x.astype(float)
+    grad = np.zeros_like(x)
+    for i in range(len(x)):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (f(up) - f(down)) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("answer", [_central, _central_in_floats])
+def test_numerical_gradient_check_accepts_the_solution(answer, capsys):
+    check_numerical_gradient(answer)
     assert "Correct" in capsys.readouterr().out
 
 
@@ -122,6 +185,8 @@ def test_numerical_gradient_check_accepts_the_solution(capsys):
         (_in_place_nudge, "put it back"),
         (lambda f, x, h: _central(f, x, h)[:2], "one partial derivative per entry"),
         (lambda f, x, h: -_central(f, x, h), "the gradient is"),
+        (lambda f, x, h: _central(f, x), "ignores its argument h"),
+        (_nudged_copies, "integer x = \\[1, -2, 3\\].*stays integer"),
     ],
 )
 def test_numerical_gradient_check_names_the_mistake(answer, says):

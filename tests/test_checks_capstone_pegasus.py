@@ -32,6 +32,18 @@ def pegasus_in_place(probs, horse, bird):
     return probs[:, horse].clone()
 
 
+def pegasus_filled_on_the_cpu(probs, horse, bird):
+    scores = torch.empty(len(probs))  # no device=, no dtype=
+    scores[:] = torch.minimum(probs[:, horse], probs[:, bird])
+    return scores
+
+
+def pegasus_filled_as_float32(probs, horse, bird):
+    scores = torch.empty(len(probs), device=probs.device)  # no dtype=
+    scores[:] = torch.minimum(probs[:, horse], probs[:, bird])
+    return scores
+
+
 @pytest.mark.parametrize(
     "answer", [pegasus_score, pegasus_score_stacked, pegasus_score_numpy]
 )
@@ -64,6 +76,8 @@ def test_pegasus_score_check_accepts_solutions(answer, capsys):
         (pegasus_in_place, "changed the probabilities"),
         (lambda p, h, b: "horse", "as a torch tensor"),
         (lambda p, h, b: pegasus_score(p, h, b) * 0.9, "the scores start"),
+        (pegasus_filled_on_the_cpu, "returns a tensor on the CPU.*device="),
+        (pegasus_filled_as_float32, "float32 result for float64 inputs"),
     ],
 )
 def test_pegasus_score_check_names_the_mistake(answer, says):
@@ -103,6 +117,18 @@ def shuffled_images(images, scores, k):
     return images[order.flip(0)], scores[order]
 
 
+def four_dimensional_only(images, scores, k):
+    order = scores.argsort(descending=True)[:k]
+    return images[order, :, :, :], scores[order]
+
+
+def images_copied_to_the_cpu(images, scores, k):
+    order = scores.argsort(descending=True)[:k]
+    best = torch.zeros(k, *images.shape[1:])  # no device=
+    best[:] = images[order]
+    return best, scores[order]
+
+
 def sort_in_place(images, scores, k):
     order = scores.argsort(descending=True)
     scores[:] = scores[order].clone()
@@ -136,6 +162,8 @@ def test_top_k_check_accepts_solutions(answer, capsys):
             lambda x, s, k: (top_k_samples(x, s, k)[0], top_k_samples(x, s, k)[1] / 2),
             "highest of the scores",
         ),
+        (four_dimensional_only, r"rows of shape \(7,\).*one row per sample"),
+        (images_copied_to_the_cpu, "returns a tensor on the CPU.*device="),
     ],
 )
 def test_top_k_check_names_the_mistake(answer, says):

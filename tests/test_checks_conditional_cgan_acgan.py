@@ -38,6 +38,18 @@ def _one_hot_planes(images, labels, embedding):
     return torch.cat([images, planes], dim=1)
 
 
+def _width_then_height(images, labels, embedding):
+    n, _, height, width = images.shape
+    return torch.cat([images, embedding(labels).view(n, 1, width, height)], dim=1)
+
+
+def _plane_made_on_the_cpu(images, labels, embedding):
+    n, _, height, width = images.shape
+    plane = torch.zeros(n, 1, height, width)  # on the CPU, whatever the images
+    plane[:] = embedding(labels).view(n, 1, height, width)
+    return torch.cat([images, plane], dim=1)
+
+
 def test_conditional_input_check_accepts_the_solution(capsys):
     check_conditional_input(conditional_input)
     assert "Correct" in capsys.readouterr().out
@@ -69,6 +81,8 @@ def test_conditional_input_check_accepts_the_solution(capsys):
         ),
         (lambda x, y, e: torch.cat([x, 2 * _plane(x, y, e)], dim=1), "other values"),
         (lambda x, y, e: torch.cat([x, x], dim=1), "the labels never reach D"),
+        (_width_then_height, r"4 high and 9 wide.*view\(n, 1, height, width\)"),
+        (_plane_made_on_the_cpu, "would fail on a GPU.*device=x.device"),
     ],
 )
 def test_conditional_input_check_names_the_mistake(answer, says):
@@ -122,9 +136,32 @@ def _per_sample(lr, cr, lf, cf, yr, yf):
     )
 
 
+def _targets_on_the_cpu(lr, cr, lf, cf, yr, yf):
+    bce = F.binary_cross_entropy_with_logits
+    source = bce(lr, torch.ones(len(lr))) + bce(lf, torch.zeros(len(lf)))
+    return source + F.cross_entropy(cr, yr) + F.cross_entropy(cf, yf)
+
+
+def _source_averaged_classes_added(lr, cr, lf, cf, yr, yf):
+    bce = F.binary_cross_entropy_with_logits
+    source = (bce(lr, torch.ones_like(lr)) + bce(lf, torch.zeros_like(lf))) / 2
+    return source + F.cross_entropy(cr, yr) + F.cross_entropy(cf, yf)
+
+
 def test_acgan_d_loss_check_accepts_the_solution(capsys):
     check_acgan_d_loss(acgan_d_loss)
-    assert "Correct" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Correct" in out and "Note" not in out
+
+
+@pytest.mark.parametrize(
+    ("divisor", "says"),
+    [(2, "the mean of the real and the fake half"), (4, "the mean of the four")],
+)
+def test_acgan_d_loss_check_accepts_averaged_terms_with_a_note(divisor, says, capsys):
+    check_acgan_d_loss(lambda *a: acgan_d_loss(*a) / divisor)
+    out = capsys.readouterr().out
+    assert says in out and "valid convention" in out and "Correct" in out
 
 
 @pytest.mark.parametrize(
@@ -145,7 +182,9 @@ def test_acgan_d_loss_check_accepts_the_solution(capsys):
             "real-versus-fake part L_S is missing",
         ),
         (_swapped_targets, "swapped"),
-        (lambda *a: acgan_d_loss(*a) / 2, "half"),
+        (lambda *a: acgan_d_loss(*a) / 3, "yours is"),
+        (_source_averaged_classes_added, "weighs L_S half as much as L_C"),
+        (_targets_on_the_cpu, "would fail on a GPU.*device=x.device"),
         (lambda *a: acgan_d_loss(*a).item(), "as a torch tensor"),
         (lambda *a: acgan_d_loss(*a).detach(), "no gradient"),
         (_per_sample, "one number"),
@@ -162,7 +201,7 @@ def test_acgan_d_loss_check_names_the_mistake(answer, says):
 
 
 def one_row_per_class(G, z, num_classes):
-    labels = torch.arange(num_classes).repeat_interleave(len(z))
+    labels = torch.arange(num_classes, device=z.device).repeat_interleave(len(z))
     was_training = G.training
     G.eval()
     try:
@@ -229,6 +268,27 @@ def _with_graph(G, z, num_classes):
     return out
 
 
+def _always_back_to_training(G, z, num_classes):
+    labels = torch.arange(num_classes, device=z.device).repeat_interleave(len(z))
+    G.eval()
+    with torch.no_grad():
+        out = G(z.repeat(num_classes, 1), labels)
+    G.train()  # right only when G came in in training mode
+    return out
+
+
+@_sampled
+def _four_per_row(G, z, num_classes):
+    labels = torch.arange(num_classes, device=z.device).repeat_interleave(4)
+    return G(z.repeat(num_classes, 1), labels)
+
+
+@_sampled
+def _labels_on_the_cpu(G, z, num_classes):
+    labels = torch.arange(num_classes).repeat_interleave(len(z))  # no device=
+    return G(z.repeat(num_classes, 1), labels)
+
+
 def test_one_row_per_class_check_accepts_the_solution(capsys):
     check_one_row_per_class(one_row_per_class)
     assert "Correct" in capsys.readouterr().out
@@ -244,6 +304,9 @@ def test_one_row_per_class_check_accepts_the_solution(capsys):
         (_train_mode, "BatchNorm uses the batch's statistics"),
         (_left_in_eval, "left in eval mode"),
         (_with_graph, "no_grad"),
+        (_always_back_to_training, "came in in eval mode and is left in training"),
+        (_four_per_row, "for 5 classes, 2 noise vectors"),
+        (_labels_on_the_cpu, "would fail on a GPU.*device=x.device"),
     ],
 )
 def test_one_row_per_class_check_names_the_mistake(answer, says):

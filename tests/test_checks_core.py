@@ -14,6 +14,12 @@ import gancourse.checks as checks
 from gancourse.checks.coerce import as_array, as_float, as_tensor
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError
+from gancourse.checks.probes import (
+    call_on,
+    check_device_safe,
+    gradients_reaching,
+    on_meta,
+)
 from gancourse.checks.reference import bce_with_logits, bce_with_logits_numpy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,11 +214,125 @@ def test_the_two_reference_bces_agree_with_torch(target):
     assert close(bce_with_logits(z, target), want)
 
 
+# ---- the probes: as on a GPU, gradients watched, other inputs --------------------
+
+
+def _meta(*shape, dtype=torch.float64):
+    return on_meta(torch.zeros(*shape), dtype)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda x: (x + 1) / 2,
+        lambda x: x * torch.tensor(2.0),  # a 0-dim CPU tensor is a number on a GPU
+        lambda x: x[torch.tensor([0, 2])],  # CPU indices are fine on a GPU too
+        lambda x: (
+            torch.ones_like(x) - torch.zeros(3, 4, device=x.device, dtype=x.dtype)
+        ),
+        lambda x: x.sum().item() + float(x.mean()),  # values: stand-ins on meta
+    ],
+)
+def test_check_device_safe_passes_device_safe_code_to_the_end(function):
+    assert check_device_safe(function, [_meta(3, 4)], "f", dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    ("function", "says"),
+    [
+        (lambda x: x * torch.ones(4), "f works on the CPU but would fail on a GPU"),
+        (lambda x: torch.cat([x, torch.zeros(1, 4)]), "cat got a tensor made on"),
+        (
+            lambda x: torch.where(torch.ones(3, 1, dtype=torch.bool), x, x),
+            "device=x.device, dtype=x.dtype",
+        ),
+        (lambda x: torch.zeros(3, 4).copy_(x), "returns a tensor on the CPU"),
+        (
+            lambda x: torch.zeros(3, 4, device=x.device).copy_(x),
+            "a float32 result for float64 inputs",
+        ),
+    ],
+)
+def test_check_device_safe_refuses_tensors_made_without_device_or_dtype(function, says):
+    with pytest.raises(ExerciseError, match=says):
+        check_device_safe(function, [_meta(3, 4)], "f", dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda x: x if x.sum() > 0 else -x,  # a branch on a value
+        lambda x: x.numpy(),
+        lambda x: torch.cov(x),  # no meta kernel
+        lambda x: 1 / 0,
+    ],
+)
+def test_check_device_safe_passes_what_meta_cannot_run(function):
+    assert check_device_safe(function, [_meta(3, 4)], "f") is False
+
+
+def test_check_device_safe_runs_models_and_optimisers_on_meta_and_keeps_the_rng():
+    model = on_meta(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.Tanh()))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(model, optimizer, x):
+        loss = model(x).square().mean() + torch.rand(1, device=x.device).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    torch.manual_seed(0)
+    expected = torch.rand(2)
+    torch.manual_seed(0)
+    assert check_device_safe(step, [model, optimizer, on_meta(torch.ones(5, 4))], "s")
+    assert torch.equal(torch.rand(2), expected)
+
+
+def test_on_meta_copies_and_keeps_requires_grad():
+    x = torch.ones(2, 3, requires_grad=True)
+    moved = on_meta(x, torch.float64)
+    assert moved.is_meta and moved.dtype == torch.float64 and moved.requires_grad
+    assert on_meta(torch.arange(3), torch.float64).dtype == torch.int64
+    layer = torch.nn.Linear(2, 2)
+    assert on_meta(layer).weight.is_meta and not layer.weight.is_meta
+    assert on_meta(3) == 3
+
+
+def test_gradients_reaching_sees_a_backward_pass_that_zeroed_grads_hide():
+    weight = torch.nn.Parameter(torch.ones(2))
+    with gradients_reaching([weight]) as reached:
+        (weight * 3).sum().backward()
+        weight.grad = None
+    assert reached
+    with gradients_reaching([weight]) as reached:
+        (weight.detach() * 3).sum()
+    assert not reached
+    (weight * 3).sum().backward()  # the hooks are gone afterwards
+    assert not reached
+
+
+def test_call_on_names_the_input_and_keeps_the_stub_message():
+    def stub(x):
+        raise NotImplementedError
+
+    with pytest.raises(ExerciseError, match="not written yet"):
+        call_on("a (5,) array", stub, 1)
+    with pytest.raises(
+        ExerciseError, match=r"^for a \(5,\) array, f raised IndexError: no\. Hint\.$"
+    ):
+
+        def f(x):
+            raise IndexError("no")
+
+        call_on("a (5,) array", f, 1, hint="Hint.")
+
+
 # ---- the package: every notebook's checks ---------------------------------------
 
 
 def test_the_package_reexports_every_check_of_every_notebook_module():
-    shared = {"__init__", "core", "coerce", "compare", "reference", "inputs"}
+    shared = {"__init__", "core", "coerce", "compare", "reference", "inputs", "probes"}
     modules = {p.stem for p in (ROOT / "gancourse" / "checks").glob("*.py")} - shared
     assert set(checks.NOTEBOOK_EXERCISES) == modules
     stems = {p.stem.split("_", 1)[1] for p in (ROOT / "notebooks").glob("*.ipynb")}

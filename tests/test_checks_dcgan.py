@@ -35,12 +35,71 @@ def d_step(G, D, opt_d, real, z):
 def d_step_no_grad(G, D, opt_d, real, z):
     with torch.no_grad():
         fake = G(z)
-    loss = F.binary_cross_entropy_with_logits(D(real), torch.ones(len(real)))
-    loss = loss + F.binary_cross_entropy_with_logits(D(fake), torch.zeros(len(z)))
+    real_logits, fake_logits = D(real), D(fake)
+    ones = torch.ones(len(real), device=real.device, dtype=real_logits.dtype)
+    loss = F.binary_cross_entropy_with_logits(real_logits, ones)
+    loss = loss + F.binary_cross_entropy_with_logits(
+        fake_logits, torch.zeros_like(fake_logits)
+    )
     D.zero_grad()
     loss.backward()
     opt_d.step()
     return loss.item()
+
+
+def d_step_freezes_g(G, D, opt_d, real, z):
+    G.requires_grad_(False)  # no graph through G, and G unfrozen afterwards
+    try:
+        return d_step(G, D, opt_d, real, z)
+    finally:
+        G.requires_grad_(True)
+
+
+def d_step_targets_on_the_cpu(G, D, opt_d, real, z):
+    """Right on a CPU; on a GPU the targets sit on the CPU next to CUDA logits."""
+    fake = G(z).detach()
+    loss = F.binary_cross_entropy_with_logits(D(real), torch.ones(len(real)))
+    loss = loss + F.binary_cross_entropy_with_logits(D(fake), torch.zeros(len(z)))
+    _update(opt_d, loss)
+    return loss
+
+
+def d_step_targets_without_dtype(G, D, opt_d, real, z):
+    fake = G(z).detach()
+    real_logits, fake_logits = D(real), D(fake)
+    ones = torch.ones(len(real), device=real.device)  # float32 whatever D's dtype
+    zeros = torch.zeros(len(z), device=z.device)
+    loss = F.binary_cross_entropy_with_logits(real_logits, ones)
+    loss = loss + F.binary_cross_entropy_with_logits(fake_logits, zeros)
+    _update(opt_d, loss)
+    return loss
+
+
+def d_step_hides_the_backward_through_g(G, D, opt_d, real, z):
+    loss = _bce(D(real), 1.0) + _bce(D(G(z)), 0.0)  # no detach ...
+    _update(opt_d, loss)
+    G.zero_grad()  # ... and G's gradients zeroed so that nothing shows
+    return loss
+
+
+def d_step_hides_it_with_none(G, D, opt_d, real, z):
+    loss = _bce(D(real), 1.0) + _bce(D(G(z)), 0.0)
+    _update(opt_d, loss)
+    for p in G.parameters():
+        p.grad = None
+    return loss
+
+
+def d_step_leaves_g_frozen(G, D, opt_d, real, z):
+    G.requires_grad_(False)
+    return d_step(G, D, opt_d, real, z)
+
+
+def d_step_returns_the_mean_steps_the_sum(G, D, opt_d, real, z):
+    fake = G(z).detach()
+    loss = _bce(D(real), 1.0) + _bce(D(fake), 0.0)
+    _update(opt_d, loss)
+    return loss / 2
 
 
 def d_step_no_detach(G, D, opt_d, real, z):
@@ -160,10 +219,18 @@ def d_step_per_sample_loss(G, D, opt_d, real, z):
     return torch.ones(len(real))
 
 
-@pytest.mark.parametrize("answer", [d_step, d_step_no_grad])
+@pytest.mark.parametrize("answer", [d_step, d_step_no_grad, d_step_freezes_g])
 def test_d_step_check_accepts_right_answers(answer, capsys):
     check_d_step(answer)
-    assert "Correct" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Correct" in out and "Note" not in out
+
+
+def test_d_step_check_accepts_the_mean_of_the_two_terms_with_a_note(capsys):
+    check_d_step(d_step_averaged)
+    out = capsys.readouterr().out
+    assert "Note: your loss is the mean of the real and the fake term" in out
+    assert "valid convention" in out and "Correct" in out
 
 
 @pytest.mark.parametrize(
@@ -178,7 +245,12 @@ def test_d_step_check_accepts_right_answers(answer, capsys):
         (d_step_swapped, "labels swapped"),
         (d_step_swapped_reports_right_loss, "labels swapped"),
         (d_step_ascent, "sign is flipped"),
-        (d_step_averaged, "half of what it should be"),
+        (d_step_returns_the_mean_steps_the_sum, "update is that of their sum"),
+        (d_step_targets_on_the_cpu, "would fail on a GPU.*device=x.device"),
+        (d_step_targets_without_dtype, "float32 result for float64 inputs"),
+        (d_step_hides_the_backward_through_g, "backpropagated into G's weights"),
+        (d_step_hides_it_with_none, "backpropagated into G's weights"),
+        (d_step_leaves_g_frozen, "G's weights are left frozen"),
         (d_step_real_only, "only one of its two terms"),
         (d_step_one_batch, "separately"),
         (d_step_no_zero_grad, r"opt_d\.zero_grad\(\) before"),
@@ -284,6 +356,13 @@ def g_step_no_zero_grad(G, D, opt_g, z):
     return loss
 
 
+def g_step_target_on_the_cpu(G, D, opt_g, z):
+    logits = D(G(z))
+    loss = F.binary_cross_entropy_with_logits(logits, torch.ones(len(z)))
+    _update(opt_g, loss)
+    return loss
+
+
 def g_step_no_step(G, D, opt_g, z):
     loss = _bce(D(G(z)), 1.0)
     opt_g.zero_grad()
@@ -314,6 +393,7 @@ def test_g_step_check_accepts_right_answers(answer, capsys):
         (g_step_sigmoid_and_bce_loss, "rounds to exactly 0"),
         (g_step_log_sigmoid_by_hand, "log\\(0\\)"),
         (g_step_no_zero_grad, r"opt_g\.zero_grad\(\) before"),
+        (g_step_target_on_the_cpu, "would fail on a GPU.*device=x.device"),
     ],
 )
 def test_g_step_check_names_the_mistake(answer, says):

@@ -32,6 +32,13 @@ def diversity_with_cdist(images):
     return float(torch.cdist(flat, flat).sum() / (n * (n - 1)))
 
 
+def diversity_masked_on_the_cpu(images):
+    flat = images.flatten(1)
+    n = len(flat)
+    off_diagonal = 1 - torch.eye(n)  # made on the CPU: fails next to CUDA images
+    return ((torch.cdist(flat, flat) * off_diagonal).sum() / (n * (n - 1))).item()
+
+
 def diversity_in_place(images):
     images -= images.mean(0)  # distances do not change, the caller's images do
     return diversity(images)
@@ -65,6 +72,7 @@ def test_sample_diversity_check_accepts_solutions(answer, capsys):
         (lambda x: torch.pdist(x[:, 0].flatten(1)).mean(), "all channels"),
         (diversity_in_place, "changed the images"),
         (lambda x: (diversity(x), len(x)), "one number"),
+        (diversity_masked_on_the_cpu, "would fail on a GPU.*device=x.device"),
         (lambda x: diversity(x) + 1, "the mean is 3.3333"),
     ],
 )

@@ -60,6 +60,24 @@ def _with_kl(kl_of):
     return answer
 
 
+def _xlogy_of_the_ratio(probs):
+    """Finite while every class is predicted; 0 / 0 = NaN when one is not."""
+    marginal = probs.mean(dim=0, keepdim=True)
+    return torch.xlogy(probs, probs / marginal).sum(dim=1).mean().exp().item()
+
+
+def _clamped_p_only(probs):
+    marginal = probs.mean(dim=0, keepdim=True)
+    kl = probs * (probs.clamp_min(1e-12).log() - marginal.log())  # log 0 = -inf
+    return kl.sum(dim=1).mean().exp().item()
+
+
+def _eps_on_the_cpu(probs):
+    eps = torch.full(probs.shape, 1e-12)  # no device=
+    p = probs + eps
+    return _kl(p, p.mean(dim=0, keepdim=True)).mean().exp().item()
+
+
 def _no_exp(probs):
     p = probs.clamp_min(1e-12)
     return _kl(p, p.mean(dim=0, keepdim=True)).mean().item()
@@ -113,6 +131,9 @@ def test_inception_score_check_accepts_other_correct_forms(answer, capsys):
         ),
         (_summed_over_images, "summed the KL over the images"),
         (_naive_log, "NaN"),
+        (_xlogy_of_the_ratio, "NaN for rows that never predict class 4.*0 / 0"),
+        (_clamped_p_only, "NaN for rows that never predict class 4"),
+        (_eps_on_the_cpu, "would fail on a GPU.*device=x.device"),
         (_per_image_vector, "one number"),
         (lambda p: inception_score(p) + 0.1, "yours is"),
         (lambda p: "high", "should be one number"),
@@ -178,8 +199,17 @@ def test_fid_check_accepts_the_solution(capsys):
     assert "Correct" in capsys.readouterr().out
 
 
-def test_fid_check_accepts_scipy_sqrtm(capsys):
-    check_fid_from_features(_scipy_sqrtm)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _scipy_sqrtm,
+        _fid_with(
+            cross=lambda x, y: torch.linalg.eigvals(x @ y).real.clamp(0).sqrt().sum()
+        ),
+    ],
+)
+def test_fid_check_accepts_scipy_sqrtm_and_clamped_eigenvalues(answer, capsys):
+    check_fid_from_features(answer)
     assert "Correct" in capsys.readouterr().out
 
 
@@ -225,6 +255,10 @@ def test_reference_fid_is_torchmetrics_formula():
         (_fid_with(cross=lambda x, y: (x @ y).sqrt().trace()), "each ENTRY"),
         (_fid_with(cross=lambda x, y: (x @ y).sqrt().sum()), "NaN"),
         (_complex_result, "complex"),
+        (
+            _fid_with(cross=lambda x, y: torch.linalg.eigvals(x @ y).real.sqrt().sum()),
+            "NaN for 4 and 5 vectors of 16 features.*a hair below 0",
+        ),
         (lambda fa, fb: fid_from_features(fa, fb) * 1.1, "yours is"),
     ],
 )
@@ -242,6 +276,19 @@ def nearest_distances(samples, train):
 
 def _matrix(samples, train):
     return torch.cdist(samples.flatten(1), train.flatten(1))  # (N, M)
+
+
+def _flattened_as_square(samples, train):
+    n, c, h, _ = samples.shape
+    flat = samples.reshape(n, c * h * h)  # right only for square images
+    return torch.cdist(flat, train.reshape(len(train), c * h * h)).min(dim=1).values
+
+
+def _filled_on_the_cpu(samples, train):
+    out = torch.zeros(len(samples), dtype=samples.dtype)  # no device=
+    for i, sample in enumerate(samples):
+        out[i] = (train.flatten(1) - sample.flatten()).norm(dim=1).min()
+    return out
 
 
 def test_nearest_distances_check_accepts_the_solution(capsys):
@@ -284,6 +331,8 @@ def test_nearest_distances_check_accepts_broadcasting(capsys):
         (lambda s, t: _matrix(s, t), "shape"),
         (lambda s, t: _matrix(s, t).min(dim=1).values + 0.01, "yours are"),
         (lambda s, t: _matrix(s, t).min(dim=1).values.tolist(), "as a torch tensor"),
+        (_flattened_as_square, r"2 x 5 pixels.*images.flatten\(1\)"),
+        (_filled_on_the_cpu, "returns a tensor on the CPU.*device="),
     ],
 )
 def test_nearest_distances_check_names_the_mistake(answer, says):

@@ -19,6 +19,12 @@ def non_saturating(scores):
     return float(np.logaddexp(0, -scores).mean()), -(1 - _sigmoid(scores)) / len(scores)
 
 
+def _gradient_in_zeros_like(scores):
+    grad = np.zeros_like(scores)  # integer when the scores are
+    grad[:] = -(1 - _sigmoid(scores)) / len(scores)
+    return float(np.logaddexp(0, -scores).mean()), grad
+
+
 def test_non_saturating_check_accepts_the_solution(capsys):
     check_non_saturating_loss(non_saturating)
     assert "Correct" in capsys.readouterr().out
@@ -43,6 +49,7 @@ def test_non_saturating_check_accepts_the_solution(capsys):
         ),
         (lambda s: (non_saturating(s)[0], _sigmoid(s) / len(s)), "gradient is not"),
         (lambda s: non_saturating(s)[0], "return two things"),
+        (_gradient_in_zeros_like, "integer scores .* integer dtype"),
     ],
 )
 def test_non_saturating_check_names_the_mistake(answer, says):
@@ -57,8 +64,27 @@ def count_modes(samples, centres, std):
     return len(np.unique(nearest[good])), float(good.mean())
 
 
-def test_count_modes_check_accepts_the_solution(capsys):
-    check_count_modes(count_modes)
+def _count_with(distance):
+    """count_modes with another distance (of the offsets (N, K, 2)) than the L2."""
+
+    def answer(samples, centres, std):
+        distances = distance(samples[:, None] - centres[None])  # (N, K)
+        good = distances.min(axis=1) <= 3 * std
+        return len(np.unique(distances.argmin(axis=1)[good])), float(good.mean())
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        count_modes,
+        _count_with(lambda d: np.sqrt((d**2).sum(axis=2))),
+        lambda x, c, s: _count_with(lambda d: (d**2).sum(axis=2))(x, c, 3 * s * s),
+    ],
+)
+def test_count_modes_check_accepts_the_solution(answer, capsys):
+    check_count_modes(answer)  # the last compares d**2 with (3 std)**2: right too
     assert "Correct" in capsys.readouterr().out
 
 
@@ -78,6 +104,11 @@ def _no_threshold(samples, centres, std):
         (lambda x, c, s: count_modes(x, c, s / 3), "not 1 std"),
         (lambda x, c, s: (count_modes(x, c, s)[0], 3.0), "a share of samples"),
         (lambda x, c, s: (1, 0.6), "you count 1"),
+        (_count_with(lambda d: (d**2).sum(axis=2)), "SQUARED distance with 3 \\* std"),
+        (_count_with(lambda d: np.abs(d).max(axis=2)), "square box"),
+        (_count_with(lambda d: np.abs(d).sum(axis=2)), "L1 distance"),
+        (lambda x, c, s: count_modes(x, c, 0.1), "use the std argument"),
+        (lambda x, c, s: count_modes(x, c, s) if s == 0.1 else (9, 0.5), "std = 0.2"),
     ],
 )
 def test_count_modes_check_names_the_mistake(answer, says):

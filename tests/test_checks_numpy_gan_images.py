@@ -58,9 +58,24 @@ def d_loss_in_place(real, fake):
     return out
 
 
+def d_loss_halved_loss_only(real, fake):
+    loss, grad_real, grad_fake = d_loss(real, fake)
+    return loss / 2, grad_real, grad_fake
+
+
 def test_discriminator_loss_check_accepts_the_solution(capsys):
     check_discriminator_loss(d_loss)
-    assert "Correct" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Correct" in out and "Note" not in out
+
+
+def test_discriminator_loss_check_accepts_the_mean_of_the_two_terms_with_a_note(
+    capsys,
+):
+    check_discriminator_loss(d_loss_halved)
+    out = capsys.readouterr().out
+    assert "Note: you average the real and the fake loss" in out
+    assert "valid convention" in out and "Correct" in out
 
 
 @pytest.mark.parametrize(
@@ -70,7 +85,7 @@ def test_discriminator_loss_check_accepts_the_solution(capsys):
         (d_loss_swapped, "labels are swapped"),
         (d_loss_sigmoid_first, "sigmoid before BCE-with-logits"),
         (d_loss_summed, "summed over the batch"),
-        (d_loss_halved, "half what it should be"),
+        (d_loss_halved_loss_only, "halve the gradients too"),
         (d_loss_wrong_sign, "wrong sign"),
         (d_loss_in_place, "changed the logits"),
         (lambda real, fake: d_loss(real, fake)[0], "return three things"),

@@ -25,8 +25,16 @@ def stub(*args):
     raise NotImplementedError
 
 
-def test_conv_output_size_check_accepts_the_solution(capsys):
-    check_conv_output_size(lambda h, k, s, p: (h + 2 * p - k) // s + 1)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda h, k, s, p: (h + 2 * p - k) // s + 1,
+        lambda h, k, s, p: math.floor((h + 2 * p - k) / s) + 1,  # an int too
+        lambda h, k, s, p: np.int64((h + 2 * p - k) // s + 1),
+    ],
+)
+def test_conv_output_size_check_accepts_the_solution(answer, capsys):
+    check_conv_output_size(answer)
     assert "Correct" in capsys.readouterr().out
 
 
@@ -40,6 +48,8 @@ def test_conv_output_size_check_accepts_the_solution(capsys):
         (lambda h, k, s, p: math.ceil((h + 2 * p - k) / s) + 1, "rounded up"),
         (lambda h, k, s, p: (h - 1) * s - 2 * p + k, "the output has"),
         (lambda h, k, s, p: str(h), "should be one number"),
+        (lambda h, k, s, p: np.floor((h + 2 * p - k) / s) + 1, "a float64.*an int"),
+        (lambda h, k, s, p: float((h + 2 * p - k) // s + 1), "a float.*an int"),
     ],
 )
 def test_conv_output_size_check_names_the_mistake(answer, says):
@@ -120,6 +130,21 @@ def _kfold_unbalanced(n, k, rng):
     return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
 
 
+def _kfold_global_rng(n, k, rng):
+    folds = np.array_split(np.random.permutation(n), k)
+    return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
+
+
+def _kfold_own_seed(n, k, rng):
+    folds = np.array_split(np.random.default_rng(0).permutation(n), k)
+    return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
+
+
+def _kfold_five_folds(n, k, rng):
+    folds = np.array_split(rng.permutation(n), 5)
+    return [(np.setdiff1d(np.arange(n), f), f) for f in folds]
+
+
 def test_kfold_split_check_accepts_the_solution(capsys):
     check_kfold_split(_kfold)
     assert "Correct" in capsys.readouterr().out
@@ -138,6 +163,12 @@ def test_kfold_split_check_accepts_the_solution(capsys):
         (lambda n, k, rng: _kfold(n, k - 1, rng), "got 4"),
         (lambda n, k, rng: [f[1] for f in _kfold(n, k, rng)], "a pair"),
         (lambda n, k, rng: [(tr, te / 1) for tr, te in _kfold(n, k, rng)], "integer"),
+        (_kfold_global_rng, "same seed give different folds.*not np.random"),
+        (_kfold_own_seed, "ignores its rng argument"),
+        (_kfold_five_folds, "asked for k=3 folds, got 5"),
+        (lambda n, k, rng: None, "returns None"),
+        (lambda n, k, rng: 0.8, "a list of k pairs .* got a float"),
+        (lambda n, k, rng: np.float64(0.8), "a list of k pairs"),
     ],
 )
 def test_kfold_split_check_names_the_mistake(answer, says):

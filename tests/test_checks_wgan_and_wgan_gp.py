@@ -47,6 +47,9 @@ def test_generator_loss_check_accepts_the_solution(capsys):
         (lambda s: -s.detach().mean(), "detached"),
         (lambda s: None, "returns nothing"),
         (lambda s: -s.mean() + 1, "you give"),
+        (lambda s: -s.sum() / 5, "right for 5 scores but not for the 3 scores"),
+        (lambda s: -(s * torch.ones(len(s))).mean(), "would fail on a GPU"),
+        (lambda s: -torch.zeros(1).add(s.mean()).sum(), "float32 for float64 scores"),
     ],
 )
 def test_generator_loss_check_names_the_mistake(answer, says):
@@ -206,7 +209,7 @@ def _eps_shape(real):
 
 
 def penalty(critic, real, fake):
-    eps = torch.rand(_eps_shape(real), dtype=real.dtype)
+    eps = torch.rand(_eps_shape(real), dtype=real.dtype, device=real.device)
     x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
     (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
     return ((grads.flatten(1).norm(dim=1) - 1) ** 2).mean()
@@ -219,8 +222,9 @@ def test_penalty_check_accepts_the_solution(capsys):
 
 def test_penalty_check_accepts_the_other_interpolation_order(capsys):
     def other_order(critic, real, fake):
-        eps = torch.rand(_eps_shape(real), dtype=real.dtype)
-        x_hat = (eps * fake + (1 - eps) * real).requires_grad_(True)
+        eps = torch.rand(len(real), dtype=real.dtype, device=real.device)  # (N,)
+        eps = eps.view(_eps_shape(real))
+        x_hat = (eps * fake.detach() + (1 - eps) * real).requires_grad_(True)
         scores = critic(x_hat)
         (grads,) = torch.autograd.grad(
             scores, x_hat, grad_outputs=torch.ones_like(scores), create_graph=True
@@ -242,16 +246,30 @@ def _penalty_with(
     penalty_of=lambda norms: (norms - 1) ** 2,
     reduce=torch.mean,
     create_graph=True,
+    detach=True,
 ):
+    """The penalty with one step done a given (right or wrong) way."""
+
     def answer(critic, real, fake):
         eps = eps_of(real)
-        x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        x_hat = eps * real + (1 - eps) * (fake.detach() if detach else fake)
+        x_hat = x_hat.requires_grad_(True)
         (grads,) = torch.autograd.grad(
             critic(x_hat).sum(), x_hat, create_graph=create_graph
         )
         return reduce(penalty_of(norm_of(grads)))
 
     return answer
+
+
+def flattened_as_square(critic, real, fake):
+    def norm_of(grads):
+        if grads.ndim == 2:
+            return grads.norm(dim=1)
+        n, c, h, _ = grads.shape
+        return grads.reshape(n, c * h * h).norm(dim=1)
+
+    return _penalty_with(norm_of=norm_of)(critic, real, fake)
 
 
 def hard_coded_image_eps(critic, real, fake):
@@ -305,6 +323,9 @@ def at_real(critic, real, fake):
         (_penalty_with(reduce=lambda x: x), "average over the batch"),
         (_penalty_with(reduce=lambda x: x.mean().item()), "torch tensor"),
         (hard_coded_image_eps, "\\(N, 1\\) for 2D points"),
+        (_penalty_with(detach=False), "still carries G's graph.*fake.detach"),
+        (_penalty_with(), "would fail on a GPU.*device=x.device"),  # eps on the CPU
+        (flattened_as_square, "shape \\(6, 3, 4, 5\\).*any height and width"),
         pytest.param(
             with_backward,
             "left gradients in the critic",

@@ -8,7 +8,8 @@ first notebooks do not wait for the models and metrics the later ones check.
 
 The modules share core (ExerciseError, call_student), coerce (the student's value
 as a float, array or tensor), compare (close, Mistake, first_mistake), reference
-(sigmoid, BCE with logits) and inputs (seeded random tensors).
+(sigmoid, BCE with logits), inputs (seeded random tensors) and probes (the
+student's code run as on a GPU, gradients watched, other inputs named).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from gancourse.checks.coerce import as_tensor
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 from gancourse.checks.inputs import random_normal, random_uniform
+from gancourse.checks.probes import call_on, check_device_safe, on_meta
 
 # Rows of class probabilities (K = 4) with the horse in column 2, the bird in column 0:
 # a hybrid, a confident horse, an airplane, a mostly-horse and an undecided image.
@@ -119,6 +120,10 @@ def check_pegasus_score(pegasus_score) -> None:
     _check_pegasus_on(pegasus_score, _PROBS.clone(), _HORSE, _BIRD)
     logits = random_normal(50, 10, seed=0) * 3
     _check_pegasus_on(pegasus_score, logits.softmax(dim=1), 7, 2)  # CIFAR's order
+    probs = on_meta(logits.softmax(dim=1), torch.float64)
+    check_device_safe(
+        pegasus_score, [probs, 7, 2], "pegasus_score", dtype=torch.float64
+    )
     print(
         "Correct: min(p(horse), p(bird)) is high only when the classifier sees both, "
         "at most 0.5."
@@ -154,13 +159,22 @@ def _unpack_top_k(out, k: int, images: torch.Tensor):
     return picked, picked_scores
 
 
-def _check_top_k_on(top_k_samples, n: int, k: int, seed: int) -> None:
+def _check_top_k_on(top_k_samples, n: int, k: int, seed: int, shape=(3, 4, 4)):
     """Compare the student's choice of k of n numbered images with the reference."""
     scores = random_uniform(n, seed=seed)  # (n,), distinct with probability 1
     ids = torch.arange(n, dtype=torch.float32)
-    images = ids.view(n, 1, 1, 1).expand(n, 3, 4, 4).clone()  # image i is all i
+    images = ids.view(n, *[1] * len(shape)).expand(n, *shape).clone()  # all i
     before = (images.clone(), scores.clone())
-    out = call_student(top_k_samples, images, scores, k)
+    case = f"{n} rows of shape {shape} and k = {k}"
+    out = call_on(
+        case,
+        top_k_samples,
+        images,
+        scores,
+        k,
+        hint="images may be any tensor with one row per sample: index it with the "
+        "order of the scores, images[order], whatever its other dimensions.",
+    )
     if not (torch.equal(images, before[0]) and torch.equal(scores, before[1])):
         raise ExerciseError(
             "top_k_samples changed the images or scores it was given (an in-place "
@@ -191,7 +205,7 @@ def _check_top_k_on(top_k_samples, n: int, k: int, seed: int) -> None:
         )
     if torch.equal(picked, images[best]):
         return
-    if torch.equal(picked[:, 0, 0, 0], ids[:k]):
+    if torch.equal(picked.flatten(1)[:, 0], ids[:k]):
         raise ExerciseError(
             "the scores are sorted but the images are the first k, unsorted: each "
             "image must move with its score. Sort the indices once and index both: "
@@ -209,4 +223,13 @@ def check_top_k_samples(top_k_samples) -> None:
     """Check the k highest-scoring images, best first, each with its own score."""
     for n, k, seed in ((12, 4, 0), (30, 8, 1), (5, 1, 2), (6, 6, 3)):
         _check_top_k_on(top_k_samples, n, k, seed)
+    for shape in ((2, 3, 5), (7,)):  # "any tensor with one row per sample"
+        _check_top_k_on(top_k_samples, 9, 3, 4, shape)
+    images, scores = random_normal(9, 2, 3, 5, seed=5), random_uniform(9, seed=6)
+    check_device_safe(
+        top_k_samples,
+        [on_meta(images, torch.float64), on_meta(scores, torch.float64), 3],
+        "top_k_samples",
+        dtype=torch.float64,
+    )
     print("Correct: the k best samples, best first, each with its own score.")

@@ -35,7 +35,7 @@ def as_float(value: Any, name: str, *, finite: bool = True) -> float:
     elif not isinstance(value, numbers.Real):
         raise ExerciseError(
             f"{name} should be one number (a float or a one-element tensor), "
-            f"got {_describe(value)}."
+            f"got {describe(value)}."
         )
     number = float(value)
     if finite and not math.isfinite(number):
@@ -67,7 +67,7 @@ def as_array(
         array = np.asarray(None)  # ragged lists: refused just below
     if array.dtype.kind not in "iuf":
         raise ExerciseError(
-            f"{name} should be an array of numbers, got {_describe(value)}."
+            f"{name} should be an array of numbers, got {describe(value)}."
         )
     if integer and array.dtype.kind not in "iu" and array.size:
         raise ExerciseError(
@@ -101,7 +101,7 @@ def as_tensor(
         value = torch.from_numpy(value)
     if not isinstance(value, torch.Tensor):
         raise ExerciseError(
-            f"{name} should be returned as a torch tensor, got {_describe(value)}"
+            f"{name} should be returned as a torch tensor, got {describe(value)}"
             f"{_TENSOR_HINTS.get(_family(value), '')}."
         )
     if shape is not None and tuple(shape) == () and value.numel() == 1:
@@ -146,7 +146,7 @@ def _refuse_non_numbers(value: Any, name: str) -> None:
         kind = "b" if isinstance(value, bool) else "c" if type(value) is complex else ""
     if kind == "b":
         raise ExerciseError(
-            f"{name} should be numbers, got True/False ({_describe(value)}): return "
+            f"{name} should be numbers, got True/False ({describe(value)}): return "
             "the values themselves, not a comparison."
         )
     if kind == "c":
@@ -157,7 +157,7 @@ def _refuse_non_numbers(value: Any, name: str) -> None:
         )
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     """What a value is, in words: 'a tensor of shape (8,)', 'a list'."""
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)}"
@@ -169,7 +169,7 @@ def _describe(value: Any) -> str:
 def _one_number(name: str, value: Any) -> str:
     """The message for an array or tensor that should have been one number."""
     return (
-        f"{name} should be one number, got {_describe(value)}: reduce it to one "
+        f"{name} should be one number, got {describe(value)}: reduce it to one "
         "value (for a loss, average over the batch with .mean())."
     )
 

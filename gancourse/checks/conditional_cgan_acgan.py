@@ -10,40 +10,54 @@ from gancourse.checks.coerce import as_tensor
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 from gancourse.checks.inputs import random_normal
+from gancourse.checks.probes import check_device_safe, on_meta
 from gancourse.checks.reference import bce_with_logits
 from gancourse.models import Generator, GeneratorConfig
 
+f64 = torch.float64
 
-def _label_plane(labels: torch.Tensor, embedding: nn.Embedding, size: int):
+
+def _label_plane(labels: torch.Tensor, embedding: nn.Embedding, height, width):
     """The reference label map: each label's embedding row as an image, (N, 1, H, W)."""
-    return embedding(labels).view(-1, 1, size, size)
+    return embedding(labels).view(-1, 1, height, width)
 
 
 def _compare_input(conditional_input, images, labels, embedding) -> torch.Tensor:
     """Call the student's function and explain any difference from the reference."""
-    n, c, size, _ = images.shape
-    out = call_student(conditional_input, images.clone(), labels.clone(), embedding)
+    n, c, height, width = images.shape
+    try:
+        out = call_student(conditional_input, images.clone(), labels.clone(), embedding)
+    except ExerciseError as error:
+        if height == width or "not written yet" in str(error):
+            raise
+        raise ExerciseError(
+            f"right for square images, but for images {tuple(images.shape)}, "
+            f"{height} high and {width} wide, {str(error).rstrip('.')}. The label "
+            "map is (N, 1, H, W), "
+            "height first, like the images: n, _, height, width = images.shape, "
+            "then embedding(labels).view(n, 1, height, width)."
+        ) from None
     out = as_tensor(out, "D's input")
-    shape, want = tuple(out.shape), (n, c + 1, size, size)
+    shape, want = tuple(out.shape), (n, c + 1, height, width)
     k = embedding.num_embeddings
     mistakes = [
         Mistake(
             f"the output has shape {shape}: twice the batch. You concatenated the "
             "label map along dim 0 (the batch), which makes the labels look like "
             "extra images. Concatenate along dim 1, the channels.",
-            (2 * n, c, size, size),
+            (2 * n, c, height, width),
         ),
         Mistake(
             f"the output has the images' own shape {shape}: the label map must be "
             f"an extra channel, (N, C + 1, H, W) = {want}, not added to the pixels "
             "or left out.",
-            (n, c, size, size),
+            (n, c, height, width),
         ),
         Mistake(
             f"the output has {c} + {k} channels, one per class (a one-hot map?). "
             "Here D gets ONE learned label map: embedding(labels), an (N, H*W) "
             "tensor reshaped to (N, 1, H, W).",
-            (n, c + k, size, size),
+            (n, c + k, height, width),
         ),
     ]
     if shape != want:
@@ -52,7 +66,7 @@ def _compare_input(conditional_input, images, labels, embedding) -> torch.Tensor
             or f"for images {tuple(images.shape)} the input of D has shape {want} "
             f"(one extra channel); yours is {shape}."
         )
-    plane = _label_plane(labels, embedding, size)
+    plane = _label_plane(labels, embedding, height, width)
     if not torch.equal(out[:, :c].detach(), images):
         if torch.equal(out[:, 1:].detach(), images):
             raise ExerciseError(
@@ -77,9 +91,16 @@ def _compare_input(conditional_input, images, labels, embedding) -> torch.Tensor
         "row by row, embedding(labels).view(N, 1, H, W).",
         plane.transpose(2, 3),
     )
+    swapped = Mistake(
+        f"the label map is filled {height} values per row where the images have "
+        f"{width}: view(n, 1, W, H) read back as (H, W). The height comes first: "
+        "n, _, height, width = images.shape; embedding(labels).view(n, 1, height, "
+        "width).",
+        embedding(labels).view(-1, 1, width, height).transpose(2, 3),
+    )
     if not close(last, plane):
         raise ExerciseError(
-            first_mistake(last, [transposed])
+            first_mistake(last, [transposed, swapped])
             or "the last channel should be embedding(labels) reshaped to "
             "(N, 1, H, W); yours holds other values."
         )
@@ -110,6 +131,15 @@ def check_conditional_input(conditional_input) -> None:
         )
     colour = random_normal(3, 3, size, size, seed=3)
     _compare_input(conditional_input, colour, torch.tensor([2, 0, 1]), embedding)
+    height, width = 4, 9  # not square: H * W = 36 values per label, as before
+    wide, labels = random_normal(3, 2, height, width, seed=4), torch.tensor([1, 3, 0])
+    _compare_input(conditional_input, wide, labels, embedding)
+    check_device_safe(
+        conditional_input,
+        [on_meta(wide, f64), on_meta(labels), on_meta(embedding, f64)],
+        "conditional_input",
+        dtype=f64,
+    )
     print(
         "Correct: D sees the images and, as one more channel, a learned map of "
         "the label."
@@ -168,9 +198,10 @@ def _acgan_mistakes(lr, cr, lf, cf, yr, yf) -> list[Mistake]:
             fake + class_real + class_fake,
         ),
         Mistake(
-            "the loss is half the expected value: add the four terms, do not "
-            "average them.",
-            (real + fake + class_real + class_fake) / 2,
+            "you averaged the two real/fake terms but added the two class terms: "
+            "that weighs L_S half as much as L_C. Add all four terms, as in the "
+            "formula (or, a valid convention, halve all of them).",
+            (real + fake) / 2 + class_real + class_fake,
         ),
     ]
 
@@ -193,6 +224,11 @@ def check_acgan_d_loss(acgan_d_loss) -> None:
     out = call_student(acgan_d_loss, lr, cr, lf, cf, yr, yf)
     loss = as_tensor(out, "the loss acgan_d_loss returns", ())
     expected = _reference_acgan(lr, cr, lf, cf, yr, yf)
+    # valid conventions: the mean of the real and the fake half, or of all four terms
+    scale = next(
+        (c for c in (1.0, 0.5, 0.25) if close(loss, c * expected, rtol=1e-5)), 1.0
+    )
+    expected = scale * expected
     if not close(loss, expected, rtol=1e-5, atol=1e-6):
         mistakes = _acgan_mistakes(lr, cr, lf, cf, yr, yf)
         raise ExerciseError(
@@ -218,13 +254,29 @@ def check_acgan_d_loss(acgan_d_loss) -> None:
     extreme = _acgan_inputs(10, scale=200.0)
     big = call_student(acgan_d_loss, *extreme)
     big = as_tensor(big, "the loss acgan_d_loss returns", (), finite=False)
-    if not close(big, _reference_acgan(*extreme), rtol=1e-4):
+    if not close(big, scale * _reference_acgan(*extreme), rtol=1e-4):
         raise ExerciseError(
             "for logits of size 200 your loss is wrong or infinite: sigmoid followed "
             "by BCELoss saturates (log of 0 is clamped to -100). Use "
             "F.binary_cross_entropy_with_logits on the raw logits."
         )
+    meta = [on_meta(t, f64) for t in _acgan_inputs(20)]
+    check_device_safe(acgan_d_loss, meta, "acgan_d_loss", dtype=f64)
+    if scale != 1:
+        print(_ACGAN_NOTES[scale])
     print("Correct: D's loss is L_S + L_C, stable at any logit size.")
+
+
+_ACGAN_NOTES = {
+    0.5: "Note: your loss is half of L_S + L_C, the mean of the real and the fake "
+    "half. That is a valid convention: it halves D's gradients, as halving its "
+    "learning rate would, and leaves the balance of the four terms as it is. The "
+    "course adds them, as in the formula.",
+    0.25: "Note: your loss is the mean of the four terms, (L_S + L_C) / 4, as in the "
+    "PyTorch-GAN ACGAN. That is a valid convention: it divides D's gradients by 4, "
+    "as a 4 times smaller learning rate would, and keeps the balance of the terms. "
+    "The course adds them, as in the formula.",
+}
 
 
 def _tiny_generator(num_classes: int) -> Generator:
@@ -253,8 +305,33 @@ def _tiny_generator(num_classes: int) -> Generator:
 
 def check_one_row_per_class(one_row_per_class) -> None:
     """Check the per-class grid: K rows, one per class, the same z in every row."""
-    classes, per_row = 3, 4
-    G = _tiny_generator(classes)
+    _check_grid(one_row_per_class, classes=3, per_row=4, training=True)
+    try:  # other sizes, and G in eval mode, which it must be left in
+        _check_grid(one_row_per_class, classes=5, per_row=2, training=False)
+    except ExerciseError as error:
+        if "not written yet" in str(error):
+            raise
+        raise ExerciseError(
+            f"right for 3 classes, 4 noise vectors and G in training mode, but for 5 "
+            f"classes, 2 noise vectors and G in eval mode: {error}"
+        ) from None
+    G = _tiny_generator(3)
+    z = random_normal(4, G.config.z_dim, seed=6)
+    check_device_safe(
+        one_row_per_class,
+        [on_meta(G, f64), on_meta(z, f64), 3],
+        "one_row_per_class",
+        dtype=f64,
+    )
+    print(
+        "Correct: one row per class, the same noise down each column, and G left in "
+        "the mode it came in."
+    )
+
+
+def _check_grid(one_row_per_class, classes: int, per_row: int, training: bool):
+    """The grid of `classes` rows of `per_row` images, from G in the given mode."""
+    G = _tiny_generator(classes).train(training)
     z = random_normal(per_row, G.config.z_dim, seed=5)
     before = {name: t.clone() for name, t in G.state_dict().items()}
     calls: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -281,10 +358,16 @@ def check_one_row_per_class(one_row_per_class) -> None:
             "the images carry a gradient graph: sample under torch.no_grad(), "
             "nothing is trained here."
         )
-    if not G.training:
+    if G.training != training:
         raise ExerciseError(
-            "G is left in eval mode: note G.training first and restore it with "
-            "G.train(was_training), or later training runs with BatchNorm frozen."
+            "G came in in training mode and is left in eval mode: note G.training "
+            "first and restore it with G.train(was_training), or later training "
+            "runs with BatchNorm frozen."
+            if training
+            else "G came in in eval mode and is left in training mode: give G back "
+            "in the mode it came in, G.train(was_training) with was_training = "
+            "G.training noted first, not G.train(), which always switches to "
+            "training."
         )
     if any(not torch.equal(before[name], t) for name, t in G.state_dict().items()):
         raise ExerciseError(
@@ -325,4 +408,3 @@ def check_one_row_per_class(one_row_per_class) -> None:
             "the images differ from G(z.repeat(K, 1), arange(K).repeat_interleave(n)) "
             "with G in eval mode."
         )
-    print("Correct: one row per class, the same noise down each column.")

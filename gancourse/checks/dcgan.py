@@ -19,6 +19,7 @@ from torch import nn
 from gancourse.checks.coerce import as_float
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.probes import check_device_safe, gradients_reaching, on_meta
 from gancourse.checks.reference import bce_with_logits
 from gancourse.models import (
     Discriminator,
@@ -73,6 +74,15 @@ _G_SAYS = _Says(
 )
 
 
+_MEAN_NOTE = (
+    "Note: your loss is the mean of the real and the fake term, (BCE(D(real), 1) + "
+    "BCE(D(fake), 0)) / 2, where the course adds them. That is a valid convention "
+    "(pix2pix uses it): it halves D's gradients, as halving its learning rate "
+    "would, and with Adam it changes almost nothing. The course, like the DCGAN of "
+    "pytorch/examples, adds the two terms, so its loss curves read twice as high."
+)
+
+
 def _tiny_gan(seed: int = 0) -> tuple:
     """(G, D, real images, noise, other images): a small 28 px DCGAN and its data."""
     with torch.random.fork_rng(devices=[]):  # leave the notebook's RNG alone
@@ -94,6 +104,11 @@ def _has_gradients(model: nn.Module) -> bool:
     """Whether any parameter of `model` holds a nonzero gradient."""
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     return any(grad.abs().sum() > 0 for grad in grads)
+
+
+def _largest(change: torch.Tensor) -> float:
+    """The largest weight change (+ a tiny bit): float rounding is relative to it."""
+    return change.abs().max().item() + 1e-6
 
 
 def _cosine(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -127,8 +142,7 @@ def _check_update(name, loss, want, moved, want_move, mistakes, says) -> None:
             f"for this batch the loss should be {want:.4f}, {name} returns "
             f"{loss:.4f}. It is {says.loss}."
         )
-    scale = want_move.abs().max().item()  # float rounding, relative to the largest
-    if not close(moved, want_move, rtol=0, atol=1e-3 * scale + 1e-9):
+    if not close(moved, want_move, rtol=0, atol=1e-3 * _largest(want_move)):
         if _cosine(moved, want_move) < -0.5:
             raise ExerciseError(says.wrong_way)
         raise ExerciseError(f"the loss is right but the update is not: {says.stale}")
@@ -190,24 +204,20 @@ def check_d_step(d_step) -> None:
             "the loss has only one of its two terms: D's loss is "
             "BCE(D(real), 1) + BCE(D(fake.detach()), 0)."
         )
+        flipped = (
+            "the sign is flipped: D minimises the BCE, -[log D(x) + log(1 - "
+            "D(G(z)))], which is the same as maximising log D(x) + log(1 - "
+            "D(G(z)))."
+        )
         mistakes = [
-            Mistake(
-                "the sign is flipped: D minimises the BCE, -[log D(x) + log(1 - "
-                "D(G(z)))], which is the same as maximising log D(x) + log(1 - "
-                "D(G(z))).",
-                -want_loss,
-            ),
+            Mistake(flipped, -want_loss),
+            Mistake(flipped, -want_loss / 2),  # of the mean of the two terms
             Mistake(
                 "you applied a sigmoid before F.binary_cross_entropy_with_logits: it "
                 "takes D's raw logits and applies the sigmoid itself, stably. Pass "
                 "the logits straight in.",
                 bce_with_logits(real_logits.sigmoid(), 1)
                 + bce_with_logits(fake_logits.sigmoid(), 0),
-            ),
-            Mistake(
-                "the loss is half of what it should be: add the two means, "
-                "BCE(D(real), 1) + BCE(D(fake), 0), rather than averaging them.",
-                want_loss / 2,
             ),
             Mistake(one_term, bce_with_logits(real_logits, 1)),
             Mistake(one_term, bce_with_logits(fake_logits, 0)),
@@ -222,16 +232,24 @@ def check_d_step(d_step) -> None:
     _leave_old_gradients(D, other)  # as the G step of the loop before would
     opt_d = torch.optim.SGD(D.parameters(), lr=LR)
     g_before, d_before = _weights(G), _weights(D)
-    loss = _student_loss(d_step, name, G, D, opt_d, real.clone(), z.clone())
+    with gradients_reaching(G.parameters()) as reached_g:  # however .grad looks after
+        loss = _student_loss(d_step, name, G, D, opt_d, real.clone(), z.clone())
     moved = _weights(D) - d_before
 
-    if _has_gradients(G) or not torch.equal(_weights(G), g_before):
+    if reached_g or _has_gradients(G) or not torch.equal(_weights(G), g_before):
         raise ExerciseError(
-            "G's weights received gradients from D's loss: score D(fake.detach()) "
-            "(or make the fakes under torch.no_grad()) so that D's update stops at "
-            "the images. Otherwise D's loss also backpropagates through G: a wasted "
-            "backward pass, and gradients left in G that corrupt its next update "
-            "unless something zeroes them first."
+            "D's loss backpropagated into G's weights: score D(fake.detach()) (or "
+            "make the fakes under torch.no_grad()) so that D's update stops at the "
+            "images. Otherwise loss.backward() also runs through G: a wasted "
+            "backward pass, and gradients in G that corrupt its next update. Zeroing "
+            "G's gradients afterwards (G.zero_grad()) hides them but does not save "
+            "the pass."
+        )
+    if not all(p.requires_grad for p in G.parameters()):
+        raise ExerciseError(
+            "G's weights are left frozen (requires_grad False) after d_step, so G "
+            "cannot learn in its own step: if you freeze G here, call "
+            "G.requires_grad_(True) before returning. fake.detach() is simpler."
         )
     if moved.abs().max() == 0:
         raise ExerciseError(
@@ -240,6 +258,14 @@ def check_d_step(d_step) -> None:
         )
     if not math.isfinite(loss):
         raise ExerciseError(f"{name} returned a loss of {loss}; it should be finite.")
+    # the mean of the two terms instead of their sum is a valid convention
+    scale = 0.5 if close(loss, want_loss / 2, **TOLERANCE) else 1.0
+    if scale != 1 and close(moved, want_move, rtol=0, atol=1e-3 * _largest(want_move)):
+        raise ExerciseError(
+            "the loss you return is the mean of the real and the fake term, but "
+            "D's update is that of their sum: call backward on the loss you return."
+        )
+    want_loss, want_move = scale * want_loss, scale * want_move
     _check_update(name, loss, want_loss, moved, want_move, mistakes, _D_SAYS)
 
     G, D, real, z, _ = _tiny_gan(seed=1)
@@ -247,7 +273,12 @@ def check_d_step(d_step) -> None:
     want_loss, _ = _reference_d_step(G, D, real, z)
     opt_d = torch.optim.SGD(D.parameters(), lr=LR)
     loss = _student_loss(d_step, name, G, D, opt_d, real, z)
-    _check_confident(name, loss, want_loss, _D_SAYS)
+    _check_confident(name, loss, scale * want_loss, _D_SAYS)
+    G, D, real, z, _ = (on_meta(x, torch.float64) for x in _tiny_gan(seed=5))
+    opt_d = torch.optim.SGD(D.parameters(), lr=LR)
+    check_device_safe(d_step, [G, D, opt_d, real, z], name, dtype=torch.float64)
+    if scale != 1:
+        print(_MEAN_NOTE)
     print(
         "Correct: D learns from real (target 1) and detached fake (target 0) "
         "images, G is untouched, and the loss is exact even when D is very sure."
@@ -332,6 +363,9 @@ def check_g_step(g_step) -> None:
     opt_g = torch.optim.SGD(G.parameters(), lr=LR)
     loss = _student_loss(g_step, name, G, D, opt_g, z)
     _check_confident(name, loss, want_loss, _G_SAYS)
+    G, D, _, z, _ = (on_meta(x, torch.float64) for x in _tiny_gan(seed=5))
+    opt_g = torch.optim.SGD(G.parameters(), lr=LR)
+    check_device_safe(g_step, [G, D, opt_g, z], name, dtype=torch.float64)
     print(
         "Correct: G minimises -log D(G(z)) through D, D's weights stay as they are, "
         "and the gradient is there even when D rejects every fake."

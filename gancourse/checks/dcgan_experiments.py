@@ -11,6 +11,7 @@ from gancourse.checks.coerce import as_float, as_tensor
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 from gancourse.checks.inputs import random_normal
+from gancourse.checks.probes import call_on, check_device_safe, on_meta
 from gancourse.models import Discriminator, DiscriminatorConfig
 
 RTOL = 1e-4  # diversities are computed in float32
@@ -77,17 +78,20 @@ def check_sample_diversity(sample_diversity) -> None:
         raise ExerciseError(
             f"five identical images should have diversity 0, you give {collapsed:.4f}."
         )
-    batch = random_normal(16, 3, 8, 8, seed=0)
+    batch = random_normal(16, 3, 6, 10, seed=0)  # colour, and not square
     before = batch.clone()
-    value = _diversity(sample_diversity, batch)
+    out = call_on("16 colour images of 6 x 10 pixels", sample_diversity, batch)
+    value = as_float(out, "the diversity sample_diversity returns")
     if not torch.equal(batch, before):
         raise ExerciseError("sample_diversity changed the images it was given.")
     if not close(value, _reference_diversity(batch), rtol=RTOL):
         raise ExerciseError(
-            "right on the small example but not on a batch of 16 colour images "
-            f"(expected {_reference_diversity(batch):.4f}, got {value:.4f}): use all "
-            "channels and pixels of each image."
+            "right on the small example but not on a batch of 16 colour images of "
+            f"6 x 10 pixels (expected {_reference_diversity(batch):.4f}, got "
+            f"{value:.4f}): use all channels and pixels of each image, "
+            "images.flatten(1), whatever the image size."
         )
+    check_device_safe(sample_diversity, [on_meta(batch)], "sample_diversity")
     print("Correct: the mean distance between different images (0 when collapsed).")
 
 
@@ -233,7 +237,8 @@ def _flip_mistakes(image: torch.Tensor) -> list[Mistake]:
 
 def _changed_share(random_flip, images: torch.Tensor, seed: int) -> float:
     """The share of images that random_flip changes with a generator seeded `seed`."""
-    out = random_flip(images, torch.Generator().manual_seed(seed))
+    out = call_student(random_flip, images, torch.Generator().manual_seed(seed))
+    out = as_tensor(out, "the flipped batch", images.shape, like="the input")
     return (out != images).flatten(1).any(1).float().mean().item()
 
 
@@ -279,6 +284,8 @@ def check_random_flip(random_flip) -> None:
         )
     again = call_student(random_flip, images, torch.Generator().manual_seed(0))
     other = call_student(random_flip, images, torch.Generator().manual_seed(1))
+    again = as_tensor(again, "the flipped batch", images.shape, like="the input")
+    other = as_tensor(other, "the flipped batch", images.shape, like="the input")
     if not torch.equal(again, out) or torch.equal(other, out):
         raise ExerciseError(
             "draw the random numbers from the generator you are given "

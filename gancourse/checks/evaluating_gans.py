@@ -10,6 +10,7 @@ from gancourse.checks.coerce import as_float, as_tensor
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 from gancourse.checks.inputs import random_normal, random_uniform
+from gancourse.checks.probes import call_on, check_device_safe, on_meta
 from gancourse.metrics.memorisation import nearest_distances as reference_nearest
 from gancourse.metrics.scores import inception_score as reference_inception_score
 
@@ -92,10 +93,15 @@ def _probs_cases() -> list[tuple[str, torch.Tensor]]:
     )  # (12, 5), no zeros
     one_hot = torch.eye(5).repeat(2, 1)  # (10, 5): each class twice, certain
     alike = soft[:1].repeat(8, 1)  # (8, 5): every image gets the same distribution
+    unseen = soft.clone()  # (12, 5): class 4 is never predicted, p(y = 4) = 0
+    unseen[:, 4] = 0
+    unseen /= unseen.sum(dim=1, keepdim=True)
     return [
         ("random softmax rows", soft),
         ("confident one-hot rows, two per class", one_hot),
         ("eight identical rows", alike),
+        ("rows that never predict class 4", unseen),
+        ("one-hot rows that never predict class 4", torch.eye(5)[[0, 1, 2, 3, 0, 2]]),
     ]
 
 
@@ -105,6 +111,15 @@ def check_inception_score(inception_score) -> None:
         out = call_student(inception_score, probs.clone())
         value = as_float(out, "the score", finite=False)
         expected = reference_inception_score(probs)
+        if math.isnan(value) and "never predict" in name:
+            raise ExerciseError(
+                f"your score is NaN for {name}: a class that no image predicts has "
+                "p(y) = 0 as well as p(y|x) = 0, so p(y|x) / p(y) = 0 / 0 = NaN and "
+                "log p(y) = -inf, and 0 times either is NaN, where these terms count "
+                "as 0 (the score is finite). Write the KL as torch.xlogy(p, p) - "
+                "torch.xlogy(p, p_y), not xlogy(p, p / p_y), or clamp both p and "
+                "p_y to at least 1e-12."
+            )
         if math.isnan(value):
             raise ExerciseError(
                 f"your score is NaN for {name}: a probability of exactly 0 gives "
@@ -121,9 +136,11 @@ def check_inception_score(inception_score) -> None:
             f"{value:.4f}. Compute p(y) = probs.mean(dim=0), each image's "
             "KL(p(y|x) || p(y)) summed over the classes, then exp of their mean."
         )
+    probs = _probs_cases()[0][1]
+    check_device_safe(inception_score, [on_meta(probs)], "inception_score")
     print(
         "Correct: IS = exp(mean KL(p(y|x) || p(y))); 1 for identical rows, K for "
-        "confident and evenly spread ones."
+        "confident and evenly spread ones, finite when a class is never predicted."
     )
 
 
@@ -248,11 +265,19 @@ def _fid_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     )  # (24, 5): other mean and spread
     c = random_normal(40, 5, seed=23) @ mix + 0.2  # (40, 5)
     d = 1.3 * random_normal(30, 5, seed=24)  # (30, 5)
+    few_a = random_normal(4, 16, seed=25)  # (4, 16): fewer vectors than features,
+    few_b = 1.2 * random_normal(5, 16, seed=26) + 0.3  # so S_a, S_b are singular
     return [
         ("two sets of 24 feature vectors", a, b),
         ("sets of 40 and 30 feature vectors", c, d),
         ("a set compared with itself", a, a),
+        (_FEW, few_a, few_b),
     ]
+
+
+# as with 128 features of a small batch: some eigenvalues of S_a S_b are 0, and
+# rounding leaves them a hair below 0
+_FEW = "4 and 5 vectors of 16 features (singular covariances)"
 
 
 def check_fid_from_features(fid_from_features) -> None:
@@ -261,6 +286,14 @@ def check_fid_from_features(fid_from_features) -> None:
         out = call_student(fid_from_features, fa.clone(), fb.clone())
         value = as_float(out, "FID", finite=False)
         expected = reference_fid(fa, fb)
+        if math.isnan(value) and name == _FEW:
+            raise ExerciseError(
+                f"your FID is NaN for {name}: with fewer feature vectors than "
+                "features the covariances are singular, S_a S_b has eigenvalues 0, "
+                "and rounding leaves some a hair below 0, where a real square root "
+                "is NaN. Take the complex square root, torch.linalg.eigvals(S_a @ "
+                "S_b).sqrt().real.sum(), or clamp the eigenvalues at 0 first."
+            )
         if math.isnan(value):
             raise ExerciseError(
                 f"your FID is NaN for {name}: an ELEMENTWISE square root "
@@ -338,22 +371,33 @@ def _nearest_cases() -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     samples = _uniform(6, 1, 4, 4, seed=32)  # (6, 1, 4, 4)
     samples[2] = train[5]  # a copy: its distance is 0
     samples[4] = train[7] + 0.05 * random_normal(1, 4, 4, seed=33)  # a near copy
-    colour_train = _uniform(7, 3, 3, 3, seed=34)  # (7, 3, 3, 3)
-    colour = _uniform(4, 3, 3, 3, seed=35)  # (4, 3, 3, 3)
+    colour_train = _uniform(7, 3, 2, 5, seed=34)  # (7, 3, 2, 5): not square
+    colour = _uniform(4, 3, 2, 5, seed=35)  # (4, 3, 2, 5)
     return [
         (
             "6 grey samples (sample 2 copies train[5]) and 9 training images",
             samples,
             train,
         ),
-        ("4 colour samples and 7 training images", colour, colour_train),
+        (
+            "4 colour samples of 2 x 5 pixels and 7 training images",
+            colour,
+            colour_train,
+        ),
     ]
 
 
 def check_nearest_distances(nearest_distances) -> None:
     """Check each sample's L2 distance to its nearest training image, (N,)."""
     for name, samples, train in _nearest_cases():
-        out = call_student(nearest_distances, samples.clone(), train.clone())
+        out = call_on(
+            name,
+            nearest_distances,
+            samples.clone(),
+            train.clone(),
+            hint="Flatten each image to one vector, images.flatten(1), whatever its "
+            "size.",
+        )
         if isinstance(out, tuple):
             raise ExerciseError(
                 f"return only the distances, one tensor of shape ({len(samples)},), "
@@ -388,6 +432,13 @@ def check_nearest_distances(nearest_distances) -> None:
             f"{[round(v, 3) for v in out.tolist()]}. Flatten the images, take "
             "torch.cdist(samples, train) and its minimum over the training images."
         )
+    _, samples, train = _nearest_cases()[1]
+    check_device_safe(
+        nearest_distances,
+        [on_meta(samples, torch.float64), on_meta(train, torch.float64)],
+        "nearest_distances",
+        dtype=torch.float64,
+    )
     print(
         "Correct: each sample's L2 distance to its nearest training image; "
         "0 for a copy."

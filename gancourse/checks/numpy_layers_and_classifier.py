@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
-from gancourse.checks.coerce import as_array, as_float
+from gancourse.checks.coerce import as_array, as_float, describe
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 
@@ -24,11 +25,12 @@ _CONV_CASES = [
 
 def check_conv_output_size(conv_output_size) -> None:
     """Check conv_output_size(size, kernel, stride, padding) = (H + 2p - k) // s + 1."""
-    got, wanted = [], []
+    got, wanted, returned = [], [], []
     for size, kernel, stride, padding in _CONV_CASES:
         out = call_student(conv_output_size, size, kernel, stride, padding)
         got.append(as_float(out, "the size conv_output_size returns"))
         wanted.append((size + 2 * padding - kernel) // stride + 1)
+        returned.append(out)
     cases = list(zip(_CONV_CASES, got, wanted, strict=True))
     if any(o != int(o) for o in got):
         (h, k, s, p), out, _ = next(c for c in cases if c[1] != int(c[1]))
@@ -61,6 +63,14 @@ def check_conv_output_size(conv_output_size) -> None:
                 f"for H={h}, k={k}, s={s}, p={p} the output has {w} pixels, "
                 f"you return {out:g}: the formula is (H + 2p - k) // s + 1."
             )
+    if not all(isinstance(out, numbers.Integral) for out in returned):
+        out = next(o for o in returned if not isinstance(o, numbers.Integral))
+        raise ExerciseError(
+            f"the sizes are right, but you return {out}, a {type(out).__name__}: a "
+            "size is a whole number of pixels, and layers refuse floats "
+            "(np.zeros((14.0, 14.0)) and nn.Linear(14.0, 1) raise). Return an int: "
+            "// keeps ints ints, and int(...) converts."
+        )
     print("Correct: (H + 2p - k) // s + 1, e.g. 28 px, k=4, s=2, p=1 -> 14 px.")
 
 
@@ -146,8 +156,48 @@ def check_dense_backward(dense_backward) -> None:
 def check_kfold_split(kfold_split) -> None:
     """Check kfold_split(n, k, rng) gives k shuffled, disjoint, covering folds."""
     n, k = 103, 5
-    folds = call_student(kfold_split, n, k, np.random.default_rng(0))
-    folds = list(folds) if not isinstance(folds, (list, tuple)) else folds
+    tests = _check_folds(kfold_split, n, k, seed=0)
+    if all(np.array_equal(np.sort(t), np.arange(t.min(), t.max() + 1)) for t in tests):
+        raise ExerciseError(
+            "the folds are contiguous blocks of 0..n-1: shuffle the indices first "
+            "(rng.permutation(n)). mnist-5k is sorted by digit, so unshuffled folds "
+            "would each test on one or two digits the model has barely seen."
+        )
+    again = _check_folds(kfold_split, n, k, seed=0)
+    if not all(np.array_equal(a, b) for a, b in zip(tests, again, strict=True)):
+        raise ExerciseError(
+            "two calls with generators of the same seed give different folds: shuffle "
+            "with the rng you are given (rng.permutation(n)), not np.random, so that "
+            "a seed repeats the same split."
+        )
+    other = _check_folds(kfold_split, n, k, seed=1)
+    if all(np.array_equal(a, b) for a, b in zip(tests, other, strict=True)):
+        raise ExerciseError(
+            "generators with different seeds give the same folds: your function "
+            "ignores its rng argument (a seed of its own?). Shuffle with the rng you "
+            "are given, rng.permutation(n)."
+        )
+    _check_folds(kfold_split, 10, 3, seed=2)  # other sizes: nothing hard-coded
+    print(f"Correct: {k} shuffled folds; every sample is tested exactly once.")
+
+
+def _check_folds(kfold_split, n: int, k: int, seed: int) -> list[np.ndarray]:
+    """The student's k folds of n samples: disjoint, covering; the test parts."""
+    out = call_student(kfold_split, n, k, np.random.default_rng(seed))
+    if out is None:
+        raise ExerciseError(
+            "kfold_split returns None: the function returns nothing. End it with "
+            "`return ...`, the list of k pairs (train_idx, test_idx)."
+        )
+    try:  # a list or tuple, or anything that iterates into one
+        folds = None if isinstance(out, str) else list(out)
+    except TypeError:  # a number, None, a 0-d array
+        folds = None
+    if folds is None:
+        raise ExerciseError(
+            "kfold_split should return a list of k pairs (train_idx, test_idx), "
+            f"got {describe(out)}."
+        )
     if len(folds) != k:
         raise ExerciseError(f"asked for k={k} folds, got {len(folds)}.")
     tests, trains = [], []
@@ -189,10 +239,4 @@ def check_kfold_split(kfold_split) -> None:
                 f"fold {i}: train_idx should hold every sample not in test_idx, "
                 f"once each ({n - len(test)} indices), got {len(train)}."
             )
-    if all(np.array_equal(np.sort(t), np.arange(t.min(), t.max() + 1)) for t in tests):
-        raise ExerciseError(
-            "the folds are contiguous blocks of 0..n-1: shuffle the indices first "
-            "(rng.permutation(n)). mnist-5k is sorted by digit, so unshuffled folds "
-            "would each test on one or two digits the model has barely seen."
-        )
-    print(f"Correct: {k} shuffled folds; every sample is tested exactly once.")
+    return tests

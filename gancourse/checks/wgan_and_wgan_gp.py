@@ -11,6 +11,13 @@ from torch import nn
 from gancourse.checks.coerce import as_float, as_tensor
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
+from gancourse.checks.probes import (
+    NEW_TENSORS,
+    call_on,
+    check_device_safe,
+    gradients_reaching,
+    on_meta,
+)
 from gancourse.checks.reference import bce_with_logits
 
 f64 = torch.float64
@@ -25,6 +32,12 @@ def check_generator_loss(generator_loss) -> None:
     out = call_student(generator_loss, scores)
     loss = as_tensor(out, "the loss generator_loss returns", ())
     expected = -scores.detach().mean()
+    if loss.is_floating_point() and loss.dtype != scores.dtype:
+        raise ExerciseError(
+            f"the loss is {str(loss.dtype).removeprefix('torch.')} for "
+            f"{str(scores.dtype).removeprefix('torch.')} scores: a tensor made "
+            f"without dtype= set its precision. {NEW_TENSORS}"
+        )
     no_sigmoid = (
         "no sigmoid, no log, no BCE: the critic's score is not a probability. "
         "G's Wasserstein loss is simply -mean(fake_scores)."
@@ -54,6 +67,17 @@ def check_generator_loss(generator_loss) -> None:
     (grad,) = torch.autograd.grad(loss, scores)
     if not close(grad, -1 / len(scores)):
         raise ExerciseError("the gradient wrt each score should be -1 / batch size.")
+    three = torch.tensor([1.0, -2.0, 4.0], dtype=f64)  # another batch size
+    out = call_on("a batch of 3 scores", generator_loss, three)
+    if not close(as_tensor(out, "the loss generator_loss returns", ()), -1.0):
+        raise ExerciseError(
+            "right for 5 scores but not for the 3 scores [1, -2, 4], whose loss is "
+            "-1: average over the batch you are given, -fake_scores.mean(), with no "
+            "fixed batch size."
+        )
+    check_device_safe(
+        generator_loss, [on_meta(scores)], "generator_loss", dtype=scores.dtype
+    )
     print("Correct: G minimises -mean(f(G(z))), pushing its samples' scores up.")
 
 
@@ -135,7 +159,8 @@ def check_critic_step(critic_step) -> None:
     with torch.no_grad():
         expected_loss = _wasserstein(start(real), start(fake))
     optimizer = torch.optim.SGD(critic.parameters(), lr=_LR)
-    returned = call_student(critic_step, critic, optimizer, real, fake, _CLIP)
+    with gradients_reaching([g_weight]) as reached_g:  # however .grad looks after
+        returned = call_student(critic_step, critic, optimizer, real, fake, _CLIP)
     if not torch.equal(real, real_before) or not torch.equal(
         fake.detach(), fake_before
     ):
@@ -196,10 +221,11 @@ def check_critic_step(critic_step) -> None:
             "the critic's weights after your update are not those of one "
             "optimizer step on mean f(fake) - mean f(real) followed by clipping."
         )
-    if g_weight.grad is not None and g_weight.grad.abs().sum() > 0:
+    if reached_g or (g_weight.grad is not None and g_weight.grad.abs().sum() > 0):
         raise ExerciseError(
-            "critic_step sent gradients into the generator: score critic(fake."
-            "detach()), the critic's update must not reach G's weights."
+            "critic_step backpropagated into the generator: score critic(fake."
+            "detach()), so that the critic's loss.backward() stops at the fakes and "
+            "never runs through G."
         )
     loss = as_float(returned, "the loss critic_step returns")
     sign = Mistake(
@@ -213,6 +239,9 @@ def check_critic_step(critic_step) -> None:
             or f"return the critic's loss before the step, {expected_loss.item():.5f} "
             f"here; you return {loss:.5f}."
         )
+    model, real, fake, _ = (on_meta(x, f64) for x in _critic_and_data())
+    optimizer = torch.optim.SGD(model.parameters(), lr=_LR)
+    check_device_safe(critic_step, [model, optimizer, real, fake, _CLIP], "critic_step")
     print(
         "Correct: one step on mean f(fake) - mean f(real), then every weight "
         "clipped to [-clip, clip]."
@@ -256,10 +285,18 @@ def _pair(shape: tuple[int, ...], seed: int) -> tuple[torch.Tensor, torch.Tensor
     return real, fake
 
 
+_ANY_SHAPE = (
+    "The penalty must work for images (N, C, H, W) of any height and width and for "
+    "points (N, 2): take eps of shape (N,) + (1,) * (real.ndim - 1) and one norm "
+    "per sample over grads.flatten(1), with no sizes written in."
+)
+
+
 def _run_penalty(gradient_penalty, critic, real, fake):
     """Call the student; return (penalty, the interpolates the critic saw)."""
     real_before, fake_before = real.clone(), fake.clone()
-    out = call_student(gradient_penalty, critic, real, fake)
+    case = f"a batch of shape {tuple(real.shape)}"
+    out = call_on(case, gradient_penalty, critic, real, fake, hint=_ANY_SHAPE)
     if not torch.equal(real, real_before) or not torch.equal(fake, fake_before):
         raise ExerciseError("gradient_penalty changed the real or fake batch.")
     penalty = as_tensor(out, "the penalty gradient_penalty returns", ())
@@ -367,10 +404,10 @@ def _explain_linear(value: float, w: torch.Tensor, n: int) -> None:
 
 def check_gradient_penalty(gradient_penalty) -> None:
     """Check gradient_penalty(critic, real, fake) -> E[(||grad f(x_hat)|| - 1)^2]."""
-    # 1. images and a linear critic: grad f = w, ||w|| = sqrt(48 * 0.25) = 2 sqrt(3)
-    for scale in (0.5, 0.1):  # ||w|| above 1, then below 1 (0.69)
-        critic = _LinearCritic(torch.full((3, 4, 4), scale, dtype=f64))
-        real, fake = _pair((6, 3, 4, 4), seed=1)
+    # 1. images 4 high and 5 wide and a linear critic: grad f = w, ||w|| = sqrt(60) s
+    for scale in (0.5, 0.1):  # ||w|| above 1 (3.87), then below 1 (0.77)
+        critic = _LinearCritic(torch.full((3, 4, 5), scale, dtype=f64))
+        real, fake = _pair((6, 3, 4, 5), seed=1)
         penalty, x_hat = _run_penalty(gradient_penalty, critic, real, fake)
         _check_interpolates(x_hat, real, fake)
         if critic.w.grad is not None:
@@ -400,6 +437,8 @@ def check_gradient_penalty(gradient_penalty) -> None:
     ).double()
     critic = _Recorder(inner)
     real, fake = _pair((5, 3, 4, 4), seed=2)
+    g_weight = nn.Parameter(torch.tensor(1.0, dtype=f64))  # stands in for G
+    fake = fake * g_weight  # G's output: it still carries G's graph
     penalty, x_hat = _run_penalty(gradient_penalty, critic, real, fake)
     expected = _reference(inner, x_hat)
     if not close(penalty, expected, rtol=1e-6, atol=1e-10):
@@ -408,6 +447,17 @@ def check_gradient_penalty(gradient_penalty) -> None:
             f"{expected.item():.5f}; you give {penalty.item():.5f}. Differentiate "
             "the scores with respect to x_hat and average (||grad|| - 1)^2."
         )
+    if penalty.requires_grad:
+        (to_g,) = torch.autograd.grad(
+            penalty, g_weight, retain_graph=True, allow_unused=True
+        )
+        if to_g is not None:
+            raise ExerciseError(
+                "the penalty still carries G's graph: x_hat was made from `fake` "
+                "without .detach(), so the critic's loss.backward() would also run "
+                "through G and leave gradients in its weights. Build x_hat from "
+                "fake.detach()."
+            )
     weights = list(inner.parameters())
     if not penalty.requires_grad:
         raise ExerciseError(
@@ -432,6 +482,13 @@ def check_gradient_penalty(gradient_penalty) -> None:
     _check_interpolates(x_hat, real, fake)
     if not close(penalty, 16.0, rtol=1e-6):
         _explain_linear(penalty.item(), critic.w.detach(), len(real))
+    real, fake = _pair((5, 3, 4, 4), seed=4)
+    check_device_safe(
+        gradient_penalty,
+        [on_meta(inner, f64), on_meta(real), on_meta(fake)],
+        "gradient_penalty",
+        dtype=f64,
+    )
     print(
         "Correct: one eps per sample, the gradient norm over all non-batch "
         "dimensions, (norm - 1)^2 averaged, and a graph that trains the critic."
