@@ -25,6 +25,7 @@ NOTEBOOK_EXERCISES = {
     "backprop_and_activations": "sigmoid_backward numerical_gradient",
     "numpy_layers_and_classifier": "conv_output_size dense_backward kfold_split",
     "numpy_gan_2d": "non_saturating_loss count_modes",
+    "divergences": "optimal_d value_at_optimum",
     "numpy_gan_images": "discriminator_loss generator_step",
     "dcgan": "d_step g_step",
     "dcgan_experiments": "sample_diversity add_spectral_norm random_flip",
@@ -33,6 +34,8 @@ NOTEBOOK_EXERCISES = {
     "evaluating_gans": "inception_score fid_from_features nearest_distances",
     "capstone_pegasus": "pegasus_score top_k_samples",
 }
+# modules for one section of a notebook, not named after it: module -> notebook
+SECTION_MODULES = {"divergences": "numpy_gan_2d"}  # 03's primer on KL and JS
 _MODULE_OF = {
     f"check_{exercise}": module
     for module, exercises in NOTEBOOK_EXERCISES.items()
