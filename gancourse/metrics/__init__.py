@@ -17,6 +17,14 @@ from gancourse.metrics.evaluate import (
     generate_samples,
 )
 from gancourse.metrics.memorisation import MemorisationReport, memorisation
+from gancourse.metrics.precision_recall import (
+    PrecisionRecall,
+    classifier_features,
+    in_manifold,
+    knn_radii,
+    precision_recall,
+    precision_recall_from_features,
+)
 from gancourse.metrics.scores import (
     ClassifierFeatures,
     class_histogram,
@@ -35,8 +43,10 @@ __all__ = [
     "ClassifierError",
     "ClassifierFeatures",
     "MemorisationReport",
+    "PrecisionRecall",
     "class_histogram",
     "classifier_accuracy",
+    "classifier_features",
     "classifier_inception_score",
     "conditional_accuracy",
     "evaluate_generator",
@@ -45,11 +55,15 @@ __all__ = [
     "frechet_distance",
     "generate_samples",
     "histogram_summary",
+    "in_manifold",
     "inception_score",
     "kernel_distance",
+    "knn_radii",
     "load_classifier",
     "memorisation",
     "mode_coverage",
+    "precision_recall",
+    "precision_recall_from_features",
     "predict",
     "predict_probs",
     "quality_radius",
