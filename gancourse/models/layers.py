@@ -39,7 +39,7 @@ def norm2d(channels: int, on: bool) -> nn.Module:
 
 
 def init_weights(module: nn.Module) -> None:
-    """DCGAN init: conv and linear weights N(0, 0.02), BatchNorm scales N(1, 0.02)."""
+    """DCGAN init: conv and linear weights N(0, 0.02²), BatchNorm scales N(1, 0.02²)."""
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             if parametrize.is_parametrized(layer, "weight"):  # spectral norm
