@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 PORT ?= 8888
 WORKSPACE ?= workspace
 LAB_ARGS ?=  # more options for jupyter lab, e.g. LAB_ARGS=--no-browser
+# tests on two processes, each file (each notebook's cells) kept on one of them;
+# PARALLEL= runs them in one process
+PARALLEL ?= -n 2 --dist loadfile
 # Jupyter refuses to run as root unless told to (containers, CI machines)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -28,8 +31,8 @@ browser:  ## Debian's chromium for the browser test (installed when missing, as 
 	     else echo "note: no chromium, and no root to install it: the browser test is skipped"; fi; }
 
 test: $(STAMP) browser  ## set up and run every test in quick mode, then every notebook in a rehearsal of full mode
-	GANCOURSE_QUICK=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest
-	GANCOURSE_REHEARSAL=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest notebooks
+	GANCOURSE_QUICK=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest $(PARALLEL)
+	GANCOURSE_REHEARSAL=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest $(PARALLEL) notebooks
 
 rehearsal: $(STAMP)  ## every notebook in full mode's settings on stand-in datasets, 2 steps per budget
 	GANCOURSE_REHEARSAL=1 GANCOURSE_HEADLESS=1 $(BIN)/python -m pytest notebooks
