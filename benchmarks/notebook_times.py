@@ -127,9 +127,12 @@ figure = (
 grid = cgan.generate(64, _torch.arange(64) % 10)
 """,
     "10_capstone_pegasus": """
+_p = pool_probs[best_positions[0]]
 figure = (
-    f"FID to training birds: fine-tuned {fid['fine-tuned from horses']:.1f}, from "
-    f"scratch {fid['from scratch']:.1f}; best Pegasus score {best_scores[0]:.3f}"
+    f"{HORSE} = horse, {BIRD} = bird; FID to training {BIRD}s: fine-tuned "
+    f"{fid['fine-tuned from horses']:.1f}, from scratch {fid['from scratch']:.1f}; "
+    f"best Pegasus score {best_scores[0]:.3f} (p({HORSE}) {_p[H]:.2f}, p({BIRD}) "
+    f"{_p[B]:.2f}, {origin[best_positions[0]]}) of {len(pool)} candidates"
 )
 grid = best_images
 """,
