@@ -28,6 +28,7 @@ from gancourse.training import (
     GANTrainer,
     SampleGrid,
     TrainConfig,
+    load_checkpoint,
     preset,
 )
 from gancourse.training.events import as_event
@@ -584,7 +585,7 @@ def test_ctrl_c_inside_a_step_leaves_the_last_complete_step(mnist, event):
     assert_same_run(trainer, ends.last)
 
 
-def test_save_and_generate_from_another_thread_wait_for_the_step(mnist):
+def test_save_and_generate_from_another_thread_wait_for_the_step(mnist, tmp_path):
     """The live panel trains in a thread: a cell's save() must not catch a half step."""
     inside, release = threading.Event(), threading.Event()
 
@@ -598,18 +599,19 @@ def test_save_and_generate_from_another_thread_wait_for_the_step(mnist):
     worker = threading.Thread(target=trainer.fit, kwargs={"steps": 3})
     worker.start()
     assert inside.wait(30)
-    states = []
-    reader = threading.Thread(target=lambda: states.append(trainer.state()))
+    path = tmp_path / "checkpoint.pt"
+    reader = threading.Thread(target=trainer.save, args=(path,))
     reader.start()
     reader.join(0.3)
-    assert reader.is_alive(), "state() read the trainer in the middle of a step"
+    assert reader.is_alive(), "save() wrote the trainer in the middle of a step"
     release.set()
     reader.join(30)
     worker.join(30)
-    state = states[0]
+    # the file was written under the lock: its tensors are those of one step's end
+    state = load_checkpoint(path)
     d_steps = {int(s["step"]) for s in state["opt_d"]["state"].values()}
     g_steps = {int(s["step"]) for s in state["opt_g"]["state"].values()}
-    assert d_steps == g_steps and state["step"] in d_steps  # a step boundary
+    assert d_steps == g_steps == {state["step"]}  # a step boundary
 
 
 def test_a_diverging_run_stops_and_keeps_a_usable_model(mnist, capsys):
