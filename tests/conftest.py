@@ -32,3 +32,19 @@ def mnist():
     from gancourse.data import load_dataset
 
     return load_dataset("mnist-5k")
+
+
+@pytest.fixture(scope="module")
+def judge():
+    """The shipped classifier of mnist-5k digits."""
+    from gancourse.metrics import load_classifier
+
+    return load_classifier("mnist-5k", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    """The 1000 mnist-5k test digits, never trained on."""
+    from gancourse.data import load_dataset
+
+    return load_dataset("mnist-5k", split="test")

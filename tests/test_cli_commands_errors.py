@@ -16,33 +16,24 @@ import gancourse.cli as cli
 import gancourse.cli.evaluate as cli_evaluate
 import gancourse.cli.sample as cli_sample
 from gancourse import runtime
-from gancourse.cli import main
 from gancourse.data import load_dataset
 from gancourse.metrics import Classifier, save_classifier
 from gancourse.models import Generator
 from gancourse.training import GANTrainer, load_checkpoint
 from gancourse.training.checkpoint import save_atomic
+from tests.test_cli import refused as cli_refused
+from tests.test_cli import run
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 TOO_BIG_SEED = 2**64  # torch itself overflows here
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    """main(argv) in this process: (exit status, stdout, stderr)."""
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def refused(capsys, *argv) -> str:
-    """Run main, assert exit status 2 with one error line and no traceback."""
-    code, out, err = run(capsys, *argv)
-    assert code == 2, out + err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "Traceback" not in err and "weights_only" not in err
-    return lines[0]
+    """test_cli's refused, and no traceback or weights_only advice in the line."""
+    line = cli_refused(capsys, *argv)
+    assert "Traceback" not in line and "weights_only" not in line
+    return line
 
 
 def untrained(kind: str, dataset, path: Path) -> Path:

@@ -11,32 +11,16 @@ import torch
 
 import gancourse.cli.evaluate as cli_evaluate
 from gancourse import runtime
-from gancourse.cli import main
 from gancourse.data import load_dataset
 from gancourse.metrics import Classifier, load_classifier, save_classifier
 from gancourse.training import GANTrainer, load_checkpoint
 from gancourse.training.checkpoint import save_atomic
+from tests.test_cli import refused, run
 
 REPO = Path(__file__).resolve().parent.parent
 SHAPES_8PX = ["--dataset", "shapes", "--classes", "circle,square", "--image-size", "8"]
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    """main(argv) in this process: (exit status, stdout, stderr)."""
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def refused(capsys, *argv) -> str:
-    """Run a command that must fail on bad input; return its one error line."""
-    code, out, err = run(capsys, *argv)
-    assert code == 2, out + err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 import torch
 from scipy import linalg
 
-from gancourse.data import load_dataset
 from gancourse.metrics import (
     ClassifierFeatures,
     class_histogram,
@@ -22,25 +21,12 @@ from gancourse.metrics import (
     histogram_summary,
     inception_score,
     kernel_distance,
-    load_classifier,
     memorisation,
     predict,
 )
 from gancourse.models import Generator, GeneratorConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-@pytest.fixture(scope="module")
-def judge():
-    """The shipped classifier of mnist-5k digits."""
-    return load_classifier("mnist-5k", device="cpu")
-
-
-@pytest.fixture(scope="module")
-def held_out():
-    """The 1000 mnist-5k test digits, never trained on."""
-    return load_dataset("mnist-5k", split="test")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import math
 import pytest
 import torch
 
-from gancourse.data import load_dataset
 from gancourse.errors import UsageError
 from gancourse.metrics import (
     ClassifierFeatures,
@@ -13,7 +12,6 @@ from gancourse.metrics import (
     classifier_features,
     in_manifold,
     knn_radii,
-    load_classifier,
     precision_recall,
     precision_recall_from_features,
 )
@@ -190,18 +188,6 @@ def test_bad_input_is_one_clear_error():
 
 
 # ---- on the judge's features -------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def judge():
-    """The shipped classifier of mnist-5k digits."""
-    return load_classifier("mnist-5k", device="cpu")
-
-
-@pytest.fixture(scope="module")
-def held_out():
-    """The 1000 mnist-5k test digits, never trained on."""
-    return load_dataset("mnist-5k", split="test")
 
 
 def test_features_are_the_ones_fid_reads(judge, held_out):
