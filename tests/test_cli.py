@@ -118,6 +118,27 @@ def test_train_writes_checkpoint_samples_config_and_history(tmp_path, capsys):
     assert "loss_d" in stdout and str(out / "checkpoint.pt") in stdout
 
 
+@pytest.mark.parametrize(
+    ("extra", "g_bn", "d_bn", "d_sn"),
+    [
+        ([], True, True, False),
+        (["--spectral-norm"], True, False, True),  # SNGAN: no BatchNorm in D
+        (["--spectral-norm", "--batchnorm"], True, True, True),  # asked for both
+        (["--spectral-norm", "--no-batchnorm"], False, False, True),
+        (["--no-spectral-norm"], True, True, False),
+    ],
+)
+def test_spectral_norm_turns_off_d_batchnorm_unless_asked(
+    tmp_path, capsys, extra, g_bn, d_bn, d_sn
+):
+    code, _, stderr = run(capsys, *train_args(tmp_path / "run", *extra, steps=1))
+    assert code == 0, stderr
+    state = load_checkpoint(tmp_path / "run" / "checkpoint.pt")
+    assert state["generator_config"]["batchnorm"] is g_bn
+    assert state["discriminator_config"]["batchnorm"] is d_bn
+    assert state["discriminator_config"]["spectral_norm"] is d_sn
+
+
 def test_sample_writes_a_png_grid_of_the_right_size(dcgan_run, tmp_path, capsys):
     grid = tmp_path / "grid.png"
     code, stdout, stderr = run(

@@ -130,7 +130,7 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--spectral-norm",
         action=argparse.BooleanOptionalAction,
-        help="spectral norm in D (SNGAN)",
+        help="spectral norm in D, without BatchNorm in D unless --batchnorm (SNGAN)",
     )
     model.add_argument(
         "--batchnorm",
@@ -234,15 +234,23 @@ def _build_trainer(args, dataset: ImageDataset, common: dict) -> GANTrainer:
         for name in ("width", "depth", "batchnorm")
         if getattr(args, name) is not None
     }
-    sn = {} if args.spectral_norm is None else {"spectral_norm": args.spectral_norm}
     return GANTrainer.from_preset(
         args.kind,
         dataset,
         g=architecture,
-        d={**architecture, **sn},
+        d={**architecture, **_spectral_norm(args)},
         **common,
         **train_overrides,
     )
+
+
+def _spectral_norm(args) -> dict:
+    """D's spectral norm; with it on, D's BatchNorm off unless asked for (SNGAN)."""
+    if args.spectral_norm is None:
+        return {}
+    if args.spectral_norm and args.batchnorm is None:
+        return {"spectral_norm": True, "batchnorm": False}  # BN would undo the bound
+    return {"spectral_norm": args.spectral_norm}
 
 
 def _interrupted(args, trainer: GANTrainer, checkpoints, start_step: int) -> int:
