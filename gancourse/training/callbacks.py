@@ -43,6 +43,16 @@ class Callback:
 
     order = 0  # lower runs first
 
+    def acts_at(self, step: int) -> bool:
+        """Whether this callback reads the trainer after `step` (default: always).
+
+        On a GPU the trainer reads the step's figures to the host only every
+        `sync_every` steps; it also reads them before any step a callback acts
+        at, so the callback sees an up-to-date history. A callback that acts
+        every N steps says so here and lets the GPU run ahead in between.
+        """
+        return True
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         for name in vars(cls):
@@ -60,30 +70,35 @@ class Callback:
 
 
 class NonFiniteGuard(Callback):
-    """Stops training at the first NaN or infinite loss, before it reaches a weight.
+    """Stops training at the first NaN or infinite loss and takes it back.
 
-    The step that made the bad loss is taken back whole (`GANTrainer.undo_step`):
-    weights, BatchNorm statistics, optimisers, data position and random state
-    are as after the last complete step, so a checkpoint written now resumes.
+    The trainer hands it each step's figures when it reads them to the host
+    (every step on a CPU, every `sync_every` steps on a GPU). At a bad step the
+    trainer returns to the state after the last good one: weights, BatchNorm
+    statistics, optimisers, data position and random state, so a checkpoint
+    written now resumes.
     """
 
     order = -5
 
-    def _check(self, trainer: GANTrainer, name: str) -> None:
-        value = trainer.current_loss.detach().float().item()
-        if not math.isfinite(value):
-            raise NonFiniteLossError(
-                f"training stopped at step {trainer.step + 1}: the {name} loss is "
-                f"{value}. The state after step {trainer.step} is kept (weights, "
-                f"optimisers, data position), as if step {trainer.step + 1} never "
-                f"ran. {_advice(trainer)}"
-            )
+    def acts_at(self, step: int) -> bool:
+        return False  # it checks figures when the trainer reads them
 
-    def after_d_backward(self, trainer: GANTrainer) -> None:
-        self._check(trainer, "discriminator")
+    def problem(self, figures: dict[str, float]) -> str | None:
+        """Which loss of one step's figures was not finite, or None."""
+        for name, flag in (("discriminator", "_finite_d"), ("generator", "_finite_g")):
+            if not figures[flag]:
+                return name
+        return None
 
-    def after_g_backward(self, trainer: GANTrainer) -> None:
-        self._check(trainer, "generator")
+    def stop(self, trainer: GANTrainer, bad_step: int, who: str, value: float):
+        """The error that ends fit, once the trainer is back at bad_step - 1."""
+        shown = value if not math.isfinite(value) else "not finite in one update"
+        return NonFiniteLossError(
+            f"training stopped at step {bad_step}: the {who} loss is {shown}. The "
+            f"state after step {bad_step - 1} is kept (weights, optimisers, data "
+            f"position), as if step {bad_step} never ran. {_advice(trainer)}"
+        )
 
 
 def _advice(trainer: GANTrainer) -> str:
@@ -117,6 +132,9 @@ class SampleGrid(Callback):
                 self.folder / f"step_{trainer.step:07d}.png",
                 lambda file: save_image(grid, file, format="png"),
             )
+
+    def acts_at(self, step: int) -> bool:
+        return step % self.every == 0
 
     def before_fit(self, trainer: GANTrainer) -> None:
         if trainer.step == 0:
@@ -162,6 +180,9 @@ class Checkpoints(Callback):
     def path(self) -> Path:
         return self.folder / "checkpoint.pt"
 
+    def acts_at(self, step: int) -> bool:
+        return step % self.every == 0
+
     def after_step(self, trainer: GANTrainer) -> None:
         if trainer.step % self.every == 0:
             self.save(trainer)
@@ -192,6 +213,9 @@ class CollapseMonitor(Callback):
         n = len(flat)
         return (distances.sum() / (n * (n - 1))).item()
 
+    def acts_at(self, step: int) -> bool:
+        return step % self.every == 0
+
     def after_step(self, trainer: GANTrainer) -> None:
         if trainer.step % self.every:
             return
@@ -216,6 +240,9 @@ class LivePlot(Callback):
     def __init__(self, every: int = 50):
         self.every = every
         self.handle = None
+
+    def acts_at(self, step: int) -> bool:
+        return step % self.every == 0
 
     def after_step(self, trainer: GANTrainer) -> None:
         if trainer.step % self.every == 0:

@@ -11,6 +11,8 @@ from gancourse.models import DiscriminatorConfig, GeneratorConfig
 from gancourse.models.config import SavedConfig
 
 KINDS = ("dcgan", "wgan", "wgan-gp", "cgan", "acgan")
+# on CUDA the host reads the step's figures every this many steps (sync_every)
+SYNC_EVERY_CUDA = 25
 OPTIMIZERS = ("adam", "rmsprop")
 
 
@@ -34,6 +36,9 @@ class TrainConfig(SavedConfig):
     n_fixed: int = 64  # fixed noise vectors for sample grids
     # bf16 autocast on CUDA or a CPU (not MPS); None: on with CUDA, off elsewhere
     amp: bool | None = None
+    # steps between two reads of the step's figures (losses, D(x)) by the host; each
+    # read waits for the GPU to finish. None: 1 on a CPU or MPS, SYNC_EVERY_CUDA on CUDA
+    sync_every: int | None = None
 
     def check(self) -> TrainConfig:
         """Raise one clear error for a setting that cannot work; return self."""
@@ -54,6 +59,8 @@ class TrainConfig(SavedConfig):
             check_lr(name, getattr(self, name))
         for name in ("d_steps", "g_steps", "batch_size", "n_fixed"):
             check_count(name, getattr(self, name))
+        if self.sync_every is not None:
+            check_count("sync_every", self.sync_every)
         if self.clip is not None and not self.clip > 0:
             raise UsageError(
                 f"clip must be above 0 (e.g. 0.01) or None, got {self.clip}."

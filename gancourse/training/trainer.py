@@ -29,7 +29,13 @@ from gancourse.training.callbacks import (
     NonFiniteGuard,
     NonFiniteLossError,
 )
-from gancourse.training.config import TrainConfig, check_count, check_lr, preset
+from gancourse.training.config import (
+    SYNC_EVERY_CUDA,
+    TrainConfig,
+    check_count,
+    check_lr,
+    preset,
+)
 from gancourse.training.events import Event, as_event
 from gancourse.training.undo import StepUndo
 
@@ -105,7 +111,8 @@ class GANTrainer:
         self._epochs_ended = 0  # epochs whose last batch this step used
         self._last_fake = None  # (fake, labels) of the last D update, for the G step
         self.history: dict[str, list[float]] = {}  # see the class docstring
-        self.callbacks = sorted([NonFiniteGuard(), *callbacks], key=lambda c: c.order)
+        self.guard = NonFiniteGuard()
+        self.callbacks = sorted([self.guard, *callbacks], key=lambda c: c.order)
         self.progress = progress
         self.stop_requested = False
         self.fitting = False  # True while fit runs (a live panel may run it)
@@ -114,6 +121,16 @@ class GANTrainer:
         self.current_loss: torch.Tensor | None = None
         self._undo = StepUndo()  # the state at this step's start
         self._in_step = False  # True from a step's first change to its record
+        # the step's figures stay on the device until the host reads them, every
+        # sync_every steps (a read waits for the GPU): see _sync
+        self.sync_every = self.config.sync_every or (
+            SYNC_EVERY_CUDA if self.on_cuda else 1
+        )
+        self._pending: list[tuple[int, list[str], torch.Tensor]] = []
+        self._finite: dict[str, torch.Tensor] = {}  # this step's losses all finite?
+        # the state where the unread steps began: a NaN found in them goes back here
+        self._window = self._undo if self.sync_every == 1 else StepUndo()
+        self._replaying = False  # redoing steps callbacks have seen: no events
         # held for a whole step, and by generate/save/state: another thread (a
         # notebook cell while the live panel trains) waits for the step to end
         self._lock = threading.RLock()
@@ -271,13 +288,55 @@ class GANTrainer:
         self.history.setdefault(steps, []).append(self.step)
 
     def _record_step(self) -> None:
-        """Append the step's figures (and the step) to history, one value each."""
-        names = list(self.step_figures)
-        # one stack and one copy to the CPU, not one device sync per figure
-        values = torch.stack([self.step_figures[n].float() for n in names]).tolist()
-        for name, value in zip(names, values, strict=True):
-            self.history.setdefault(name, []).append(value)
-        self.history.setdefault("step", []).append(self.step)
+        """Keep the step's figures, on the device, until the host next reads them."""
+        figures = {**self.step_figures}
+        figures |= {f"_finite_{who}": ok for who, ok in self._finite.items()}
+        names = list(figures)
+        row = torch.stack([figures[n].float() for n in names])  # (len(names),)
+        self._pending.append((self.step, names, row))
+
+    def _must_sync(self) -> bool:
+        """Read the figures now: enough steps waited, or someone reads the trainer."""
+        return (
+            self._replaying
+            or len(self._pending) >= self.sync_every
+            or self._epochs_ended > 0
+            or any(c.acts_at(self.step) for c in self.callbacks)
+        )
+
+    def _sync(self) -> None:
+        """Read the waiting steps' figures (one copy to the host) into history.
+
+        A step whose loss was not finite: go back to the state after the step
+        before it and raise the guard's NonFiniteLossError.
+        """
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        rows = torch.stack([row for _, _, row in pending]).tolist()  # one host sync
+        for (step, names, _), row in zip(pending, rows, strict=True):
+            figures = dict(zip(names, row, strict=True))
+            who = self.guard.problem(figures)
+            if who is not None:
+                value = figures["loss_d" if who == "discriminator" else "loss_g"]
+                self._rewind(step)
+                raise self.guard.stop(self, step, who, value)
+            for name, value in figures.items():
+                if not name.startswith("_finite_"):
+                    self.history.setdefault(name, []).append(value)
+            self.history.setdefault("step", []).append(step)
+
+    def _rewind(self, bad_step: int) -> None:
+        """Return to the state after bad_step - 1: the window's start, then redo."""
+        self._window.restore(self)
+        self._in_step = False
+        self._replaying = True  # callbacks saw these steps already
+        try:
+            while self.step < bad_step - 1:
+                self._epochs_ended = 0
+                self.train_step()  # reads every step; a NaN now raises from here
+        finally:
+            self._replaying = False
 
     @property
     def batches_per_epoch(self) -> int:
@@ -360,6 +419,7 @@ class GANTrainer:
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.current_loss = loss
+        self._track_finite("d", loss)
         self._event(Event.after_d_backward)  # gradients set, weights not yet moved
         self.opt_d.step()
         if c.clip is not None:  # WGAN: clip after the step, never before
@@ -400,10 +460,16 @@ class GANTrainer:
         finally:
             self.D.requires_grad_(True)
         self.current_loss = loss
+        self._track_finite("g", loss)
         self._event(Event.after_g_backward)  # gradients set, weights not yet moved
         self.opt_g.step()
         self.step_figures["loss_g"] = loss.detach()
         self._event(Event.after_g_update)
+
+    def _track_finite(self, who: str, loss: torch.Tensor) -> None:
+        """Note on the device (no host sync) whether this update's loss was finite."""
+        ok = torch.isfinite(loss.detach())
+        self._finite[who] = ok if who not in self._finite else self._finite[who] & ok
 
     @property
     def _d_takes_labels(self) -> bool:
@@ -423,9 +489,11 @@ class GANTrainer:
     def train_step(self) -> None:
         """d_steps D updates, then g_steps G updates."""
         with self._lock:
+            if not self._pending and self._window is not self._undo:
+                self._window.take(self)  # the first step the host has not read
             self._undo.take(self)
             self._in_step = True
-            self.step_figures = {}
+            self.step_figures, self._finite = {}, {}
             self._event(Event.before_step)
             for _ in range(self.config.d_steps):
                 self.d_update()
@@ -434,6 +502,8 @@ class GANTrainer:
             self.step += 1
             self._record_step()
             self._in_step = False
+            if self._must_sync():
+                self._sync()  # a NaN in the window: back to the last good step
         self._event(Event.after_step)
 
     def undo_step(self) -> None:
@@ -448,6 +518,8 @@ class GANTrainer:
     def _event(self, event: Event) -> None:
         """Call every callback at `event`; a name that is not an Event is refused."""
         event = as_event(event)
+        if self._replaying:
+            return
         for callback in self.callbacks:
             callback(event, self)
 
@@ -504,20 +576,36 @@ class GANTrainer:
                     bar.set_postfix(self._postfix(), refresh=False)
                 for _ in range(self._epochs_ended):  # 2+ if d_steps > batches
                     self._event(Event.after_epoch)
+            with self._lock:
+                self._sync()
         except CancelFit as stop:
-            self.undo_step()  # a stop inside a step leaves no half step behind
-            self.stop_reason = str(stop)
-            if isinstance(stop, NonFiniteLossError):
-                print(stop, file=sys.stderr)
+            self._stop_cleanly(stop)
         except KeyboardInterrupt:  # Ctrl-C: the last complete step stays
-            self.undo_step()
-            self.stop_reason = "interrupted"
+            self._stop_cleanly(None)
+            self.stop_reason = self.stop_reason or "interrupted"
             raise
         finally:
             bar.close()
             self.fitting = False
         self._event(Event.after_fit)
         return self
+
+    def _stop_cleanly(self, stop: CancelFit | None) -> None:
+        """Take back a half step, then read the complete steps the host has not read.
+
+        Reading them may find a NaN: the trainer then goes back to the step
+        before it, and that becomes the reason training stopped.
+        """
+        with self._lock:
+            self.undo_step()  # a stop inside a step leaves no half step behind
+            try:
+                self._sync()
+            except NonFiniteLossError as found:
+                stop = found
+        if stop is not None:
+            self.stop_reason = str(stop)
+            if isinstance(stop, NonFiniteLossError):
+                print(stop, file=sys.stderr)
 
     def _postfix(self) -> dict[str, str]:
         return {
@@ -588,11 +676,13 @@ class GANTrainer:
     def state(self) -> dict:
         """Everything needed to resume exactly: weights, optimisers, RNGs, position."""
         with self._lock:
+            self._sync()  # history in line with step
             return checkpoint.trainer_state(self)
 
     def save(self, path: str | Path) -> Path:
         """Write a checkpoint atomically (a killed process leaves the old one whole)."""
         with self._lock:
+            self._sync()  # history in line with step
             return checkpoint.save_trainer(self, path)
 
     @classmethod
