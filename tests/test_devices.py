@@ -135,3 +135,23 @@ def test_a_checkpoint_trained_on_the_device_samples_and_fine_tunes_on_a_cpu(
     tuned.fit(steps=2)
     assert tuned.step == 2 and tuned.device.type == "cpu"
     assert all(p.device.type == "cpu" for p in tuned.G.parameters())
+
+
+@pytest.mark.parametrize("device", [pytest.param("cuda", marks=CUDA)])
+def test_a_compiled_run_matches_eager_and_follows_the_sliders(device, mnist):
+    """torch.compile on the GPU (a CPU compile takes minutes: the benchmark has it).
+
+    The compiled passes are G's and D's forward passes: learning rates and step
+    ratios stay Python settings, so a live panel's sliders act on a compiled run.
+    """
+    runs = {c: trainer("dcgan", device, mnist, compile=c) for c in (False, True)}
+    for run in runs.values():
+        run.fit(steps=3)
+        run.lr_d, run.d_steps = 1e-3, 2  # what a slider does mid-run
+        run.fit(steps=3)
+    assert runs[True].compiled and runs[True].opt_d.param_groups[0]["lr"] == 1e-3
+    for key in ("loss_d", "loss_g"):
+        eager = torch.tensor(runs[False].history[key])
+        compiled = torch.tensor(runs[True].history[key])
+        gap = (compiled - eager).abs()
+        assert (gap <= ABSOLUTE + RELATIVE * eager.abs()).all(), (key, eager, compiled)

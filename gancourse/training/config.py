@@ -39,6 +39,9 @@ class TrainConfig(SavedConfig):
     # steps between two reads of the step's figures (losses, D(x)) by the host; each
     # read waits for the GPU to finish. None: 1 on a CPU or MPS, SYNC_EVERY_CUDA on CUDA
     sync_every: int | None = None
+    # torch.compile G's and D's training forward passes (the gradient penalty's
+    # double backward stays eager); None: off until a GPU run shows it helps
+    compile: bool | None = None
 
     def check(self) -> TrainConfig:
         """Raise one clear error for a setting that cannot work; return self."""
@@ -61,6 +64,11 @@ class TrainConfig(SavedConfig):
             check_count(name, getattr(self, name))
         if self.sync_every is not None:
             check_count("sync_every", self.sync_every)
+        if self.compile is not None and not isinstance(self.compile, bool):
+            raise UsageError(
+                f"compile must be True (torch.compile), False or None, got "
+                f"{self.compile!r}."
+            )
         if self.clip is not None and not self.clip > 0:
             raise UsageError(
                 f"clip must be above 0 (e.g. 0.01) or None, got {self.clip}."

@@ -85,6 +85,10 @@ class GANTrainer:
             torch.backends.cudnn.benchmark = True
         self.G = generator.to(self.device, memory_format=self.memory_format)
         self.D = discriminator.to(self.device, memory_format=self.memory_format)
+        # the training passes, compiled when asked (the modules keep the weights)
+        self.compiled = bool(self.config.compile)
+        self._g_forward = torch.compile(self.G) if self.compiled else self.G
+        self._d_forward = torch.compile(self.D) if self.compiled else self.D
         self.dataset = dataset
         # the whole dataset lives on the device: no DataLoader, no per-batch copies
         self.images = dataset.images.to(self.device, memory_format=self.memory_format)
@@ -393,7 +397,7 @@ class GANTrainer:
         fake_labels = labels if self.conditional else None
         c = self.config
         with self._autocast():
-            fake = self.G(z, fake_labels)  # (B, C, H, W)
+            fake = self._g_forward(z, fake_labels)  # (B, C, H, W)
             # fake.detach(): this update must not reach G's weights
             real_out = self._d(real, labels)
             fake_out = self._d(fake.detach(), fake_labels)
@@ -448,7 +452,7 @@ class GANTrainer:
                     fake, labels = reuse
                 else:
                     z, labels = self.noise(self.config.batch_size)
-                    fake = self.G(z, labels)
+                    fake = self._g_forward(z, labels)
                 out, class_logits = self._d(fake, labels)
                 loss = g_loss(self.config.loss, out)
                 if class_logits is not None:
@@ -477,7 +481,8 @@ class GANTrainer:
 
     def _d(self, images, labels):
         """D's (logits, class logits or None), passing labels where D takes them."""
-        out = self.D(images, labels) if self._d_takes_labels else self.D(images)
+        D = self._d_forward
+        out = D(images, labels) if self._d_takes_labels else D(images)
         return out if isinstance(out, tuple) else (out, None)
 
     def _score(self, logits: torch.Tensor) -> torch.Tensor:
