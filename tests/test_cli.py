@@ -652,3 +652,22 @@ def test_a_device_that_is_not_there(tmp_path, capsys):
 def test_the_old_commands_still_work(capsys):
     code, stdout, _ = run(capsys, "datasets")
     assert code == 0 and "mnist-5k" in stdout
+
+
+def test_gancourse_threads_sets_the_commands_torch_threads(
+    tmp_path, capsys, monkeypatch
+):
+    """Two runs side by side, each told GANCOURSE_THREADS=1, do not fight for cores."""
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        monkeypatch.setenv("GANCOURSE_THREADS", "1")
+        code, _, stderr = run(capsys, *train_args(tmp_path / "a", steps=1))
+        assert code == 0, stderr
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("GANCOURSE_THREADS", "many")
+        code, _, stderr = run(capsys, *train_args(tmp_path / "b", steps=1))
+        assert code == 2 and stderr.startswith("error: GANCOURSE_THREADS='many'")
+        assert not (tmp_path / "b").exists()  # refused before any work
+    finally:
+        torch.set_num_threads(before)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
 
 from gancourse.errors import GancourseError, UsageError
+from gancourse.runtime import default_threads
 
 # one module per command, gancourse.cli.<name>, with add_arguments(parser) and
 # run(args); a command's module is imported only when that command runs, so
@@ -75,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             chosen = [argv[0]] if argv and argv[0] in COMMANDS else []
             args = build_parser(chosen).parse_args(argv)
             args.argv = argv
+            _apply_threads()
             args.written = None  # a command that lists the files it writes sets []
             return args.run(args) or 0
     except SystemExit as stop:  # --help
@@ -85,6 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(interrupted_line(args), file=sys.stderr)
         return 130
+
+
+def _apply_threads() -> None:
+    """GANCOURSE_THREADS, when set, is torch's CPU threads here as in the notebooks.
+
+    Unset, torch takes every core: right for a command alone on the machine, but
+    two commands side by side (or a command beside a notebook) then fight for the
+    cores and can run several times slower (benchmarks/results/threads.md).
+    """
+    if os.environ.get("GANCOURSE_THREADS", "").strip():
+        import torch
+
+        torch.set_num_threads(default_threads())
 
 
 @contextlib.contextmanager
