@@ -16,11 +16,17 @@ from gancourse import runtime
 from gancourse.errors import CheckpointError, UsageError
 from gancourse.training.checkpoint import FORMAT, load_checkpoint, save_atomic
 
-# name -> file in data/pretrained/, each trained on mnist-5k's train split
+# name -> file in data/pretrained/; data/pretrained/README.md has each one's command
 PRETRAINED = {
-    "dcgan": "dcgan_mnist-5k.pt",
-    "wgan-gp": "wgan-gp_mnist-5k.pt",
+    "dcgan": "dcgan_mnist-5k.pt",  # width 64, mnist-5k's 4,000 training digits
+    "wgan-gp": "wgan-gp_mnist-5k.pt",  # width 32, as are the next five
     "cgan": "cgan_mnist-5k.pt",
+    "acgan": "acgan_mnist-5k.pt",
+    "wgan": "wgan_mnist-5k.pt",  # weight clipping
+    "dcgan-32": "dcgan-32_mnist-5k.pt",  # the DCGAN at the WGAN-GP's width
+    "dcgan-32-no-bn": "dcgan-32-no-bn_mnist-5k.pt",  # the same without BatchNorm
+    "dcgan-shapes": "dcgan_shapes.pt",  # all four shapes at 32 px, colour
+    "circles": "circles_shapes.pt",  # only circles: notebook 10's horse model
 }
 WEIGHTS = ("generator", "discriminator")
 KEPT = ("kind", "generator_config", "discriminator_config", "train_config", "step")
@@ -28,7 +34,7 @@ EXPORTED = (*KEPT, *WEIGHTS, "history", "dataset")  # what export reads of a che
 
 
 def pretrained_path(name: str) -> Path:
-    """The shipped checkpoint of a pretrained model: 'dcgan', 'wgan-gp' or 'cgan'."""
+    """The shipped checkpoint of a pretrained model, by its name in PRETRAINED."""
     if name not in PRETRAINED:
         raise UsageError(
             f"no pretrained model {name!r}: choose one of {', '.join(PRETRAINED)}."
@@ -136,10 +142,13 @@ def _dataset_of(state: dict):
     from gancourse.data import load_dataset
 
     record = state["dataset"]
+    shape = record.get("image_shape")
     return load_dataset(
         record["name"],
         split=record.get("split", "train"),
         flip=bool(record.get("flip", False)),
+        classes=record.get("classes"),  # a subset, e.g. only circles
+        image_size=shape[-1] if shape else None,
     )
 
 

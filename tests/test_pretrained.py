@@ -23,17 +23,37 @@ from gancourse.training import CheckpointError, GANTrainer, load_checkpoint
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+# name -> (kind, dataset, split, image shape): what each shipped file must be
+SHIPPED = {
+    "dcgan": ("dcgan", "mnist-5k", "train", (1, 28, 28)),
+    "wgan-gp": ("wgan-gp", "mnist-5k", "train", (1, 28, 28)),
+    "cgan": ("cgan", "mnist-5k", "train", (1, 28, 28)),
+    "acgan": ("acgan", "mnist-5k", "train", (1, 28, 28)),
+    "wgan": ("wgan", "mnist-5k", "train", (1, 28, 28)),
+    "dcgan-32": ("dcgan", "mnist-5k", "train", (1, 28, 28)),
+    "dcgan-32-no-bn": ("dcgan", "mnist-5k", "train", (1, 28, 28)),
+    "dcgan-shapes": ("dcgan", "shapes", "train", (3, 32, 32)),
+    "circles": ("dcgan", "shapes", "train+test", (3, 32, 32)),
+}
+
+
+def test_every_shipped_model_is_described_here():
+    assert set(SHIPPED) == set(PRETRAINED)
+
+
 @pytest.mark.parametrize("name", list(PRETRAINED))
 def test_each_shipped_model_is_small_and_records_how_it_was_made(name):
+    kind, dataset, split, _ = SHIPPED[name]
     path = pretrained_path(name)
     assert path.stat().st_size < 3 * 2**20  # a few MB at most
     state = load_checkpoint(path)
     assert state["weights_only"] and "opt_g" not in state
-    assert state["kind"] == name
-    assert state["dataset"]["name"] == "mnist-5k"
-    assert state["dataset"]["split"] == "train"  # the test split stays held out
-    assert any(f"train {name} --dataset mnist-5k" in c for c in state["commands"])
+    assert state["kind"] == kind
+    assert state["dataset"]["name"] == dataset
+    assert state["dataset"]["split"] == split  # mnist-5k's test split stays held out
+    assert any(f"train {kind} --dataset {dataset}" in c for c in state["commands"])
     readme = (REPO_DIR / "data" / "pretrained" / "README.md").read_text()
+    assert f"`{path.name}`" in readme
     for command in state["commands"]:
         assert command in readme
 
@@ -44,14 +64,14 @@ def test_load_pretrained_gives_a_trained_trainer(name):
     assert isinstance(trainer, GANTrainer)
     assert trainer.step > 1000 and len(trainer.history["loss_d"]) == trainer.step
     images = trainer.generate(16)
-    assert images.shape == (16, 1, 28, 28)
+    assert images.shape == (16, *SHIPPED[name][3])
     assert images.min() >= -1 and images.max() <= 1
     trainer.fit(steps=1)  # fresh optimisers: it can go on training at once
     assert trainer.step == len(trainer.history["loss_d"])
 
 
 def test_an_unknown_name_lists_the_choices():
-    with pytest.raises(ValueError, match="dcgan, wgan-gp, cgan"):
+    with pytest.raises(ValueError, match="dcgan, wgan-gp, cgan, acgan"):
         pretrained_path("stylegan")
 
 
@@ -60,12 +80,16 @@ def test_a_weights_only_file_cannot_be_resumed():
         GANTrainer.resume(pretrained_path("dcgan"), load_dataset("mnist-5k"))
 
 
-def test_the_pretrained_dcgan_draws_digits_of_every_class():
-    G = load_pretrained_generator("dcgan", device="cpu")
+# the clipped WGAN is the weakest (FID 9.4 against 4.4): its rarest digit is 1.4%
+@pytest.mark.parametrize(
+    ("name", "least"), [("dcgan", 10), ("dcgan-32", 10), ("wgan", 5), ("wgan-gp", 10)]
+)
+def test_each_pretrained_digit_gan_draws_digits_of_every_class(name, least):
+    G = load_pretrained_generator(name, device="cpu")
     with torch.no_grad():
         images = G(G.sample_noise(500, "cpu", torch.Generator().manual_seed(0)))
     counts = torch.bincount(predict(load_classifier("mnist-5k"), images), minlength=10)
-    assert (counts >= 10).all(), counts  # no digit is missing: no mode collapse
+    assert (counts >= least).all(), counts  # no digit is missing: no mode collapse
 
 
 def test_the_pretrained_cgan_draws_the_digits_asked_for():
@@ -75,6 +99,49 @@ def test_the_pretrained_cgan_draws_the_digits_asked_for():
         z = G.sample_noise(len(labels), "cpu", torch.Generator().manual_seed(0))
         images = G(z, labels)
     assert classifier_accuracy(load_classifier("mnist-5k"), images, labels) >= 0.95
+
+
+def test_the_pretrained_acgan_speaks_a_code_of_its_own():
+    """Notebook 08's lesson: D's class head agrees with G, the judge does not."""
+    trainer = load_pretrained("acgan", device="cpu", progress=False)
+    labels = torch.arange(10).repeat(50)  # (500,)
+    images = trainer.generate(len(labels), labels)
+    trainer.D.eval()
+    with torch.no_grad():
+        _, class_logits = trainer.D(images)
+    assert (class_logits.argmax(1) == labels).float().mean() > 0.95
+    assert classifier_accuracy(load_classifier("mnist-5k"), images, labels) < 0.2
+    seen = predict(load_classifier("mnist-5k"), images)
+    assert len(seen.unique()) >= 7  # crisp digits of many kinds, not one blob
+
+
+def test_without_batchnorm_the_same_recipe_learns_far_less():
+    """06's pair: the same DCGAN and budget, BatchNorm on and off."""
+    judge = load_classifier("mnist-5k")
+    seen = {}
+    for name in ("dcgan-32", "dcgan-32-no-bn"):
+        G = load_pretrained_generator(name, device="cpu")
+        assert any(isinstance(m, torch.nn.BatchNorm2d) for m in G.modules()) == (
+            name == "dcgan-32"
+        )
+        with torch.no_grad():
+            images = G(G.sample_noise(500, "cpu", torch.Generator().manual_seed(0)))
+        seen[name] = torch.bincount(predict(judge, images), minlength=10)
+    assert (seen["dcgan-32"] >= 10).all()
+    assert (seen["dcgan-32-no-bn"] >= 10).sum() < (seen["dcgan-32"] >= 10).sum()
+
+
+# dcgan-shapes' outlines are still forming: the judge sees mostly crosses, some
+# triangles and squares (data/pretrained/README.md)
+@pytest.mark.parametrize(("name", "least"), [("dcgan-shapes", 3), ("circles", 1)])
+def test_each_pretrained_shapes_gan_draws_its_shapes(name, least):
+    G = load_pretrained_generator(name, device="cpu")
+    with torch.no_grad():
+        images = G(G.sample_noise(500, "cpu", torch.Generator().manual_seed(0)))
+    counts = torch.bincount(predict(load_classifier("shapes"), images), minlength=4)
+    assert (counts >= 25).sum() >= least, counts
+    if name == "circles":
+        assert counts[0] >= 0.7 * len(images), counts  # judged circles, mostly
 
 
 @pytest.fixture(scope="module")
