@@ -1,4 +1,4 @@
-"""GAN losses on discriminator logits, ACGAN's class loss and WGAN-GP's penalty.
+"""GAN losses on discriminator logits, ACGAN's class loss and the gradient penalties.
 
 Every discriminator in the course returns logits (no sigmoid), so the
 BCE-based losses use `binary_cross_entropy_with_logits`, which stays finite
@@ -85,6 +85,58 @@ def gradient_penalty(
         grads = grads.float()  # a half-precision norm overflows
     norms = grads.norm(2, dim=1)  # (N,)
     return ((norms - 1) ** 2).mean()
+
+
+def relativistic_d_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
+    """RpGAN's D loss: E[softplus(-(D(x_i) - D(G(z_i))))] over paired samples.
+
+    The relativistic pairing loss (Jolicoeur-Martineau 2019; R3GAN, Huang et al.
+    2024): D is asked that each real image score above the fake it is paired with,
+    not that real scores be high and fake ones low in absolute terms.
+    """
+    _check_pairs(real_logits, fake_logits)
+    return F.softplus(-(real_logits - fake_logits)).mean()
+
+
+def relativistic_g_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
+    """RpGAN's G loss: E[softplus(-(D(G(z_i)) - D(x_i)))], the roles swapped."""
+    _check_pairs(real_logits, fake_logits)
+    return F.softplus(-(fake_logits - real_logits)).mean()
+
+
+def _check_pairs(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> None:
+    """The pairing loss compares sample i with sample i: the shapes must agree."""
+    if real_logits.shape != fake_logits.shape:
+        raise UsageError(
+            f"the pairing loss pairs each real score with one fake score, but got "
+            f"{tuple(real_logits.shape)} real and {tuple(fake_logits.shape)} fake: "
+            "use batches of the same size."
+        )
+
+
+def zero_centred_penalty(
+    critic: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    """E[||grad_x D(x)||^2] at the given images: R1 on real ones, R2 on fake ones.
+
+    Mescheder et al. 2018 (R1), R3GAN (R1 + R2). Zero-centred: the gradient is
+    pushed toward 0 at the data (R1) or at G's samples (R2), not toward norm 1 as
+    in WGAN-GP. The loss adds gamma / 2 times it. The graph is kept, so the penalty
+    trains D; images are detached, so it never reaches G.
+    """
+    x = images.detach().requires_grad_(True)
+    scores = critic(x) if labels is None else critic(x, labels)
+    if isinstance(scores, tuple):  # a critic with a class head: its real/fake score
+        scores = scores[0]
+    (grads,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    grads = grads.flatten(1)  # (N, C*H*W)
+    if grads.dtype in (torch.float16, torch.bfloat16):
+        grads = grads.float()  # a half-precision square sum overflows
+    return grads.pow(2).sum(1).mean()
 
 
 @torch.no_grad()
