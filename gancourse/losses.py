@@ -13,7 +13,7 @@ from torch import nn
 
 from gancourse.errors import UsageError
 
-LOSSES = ("minimax", "non-saturating", "wasserstein", "hinge")
+LOSSES = ("minimax", "non-saturating", "wasserstein", "hinge", "relativistic")
 
 
 def _check_loss(name: str) -> None:
@@ -36,12 +36,26 @@ def d_loss(
         return real + fake
     if name == "wasserstein":  # the critic maximises E[f(x)] - E[f(G(z))]
         return fake_logits.mean() - real_logits.mean()
+    if name == "relativistic":  # each real above the fake it is paired with
+        return relativistic_d_loss(real_logits, fake_logits)
     return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()  # hinge
 
 
-def g_loss(name: str, fake_logits: torch.Tensor) -> torch.Tensor:
-    """G's loss to minimise, from D's outputs on G's samples."""
+def g_loss(
+    name: str, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None
+) -> torch.Tensor:
+    """G's loss to minimise, from D's outputs on G's samples (and on real ones).
+
+    Only the relativistic loss reads `real_logits`: it pairs each fake with a real.
+    """
     _check_loss(name)
+    if name == "relativistic":
+        if real_logits is None:
+            raise UsageError(
+                "the relativistic G loss pairs each fake score with a real one: "
+                "pass real_logits=D(real batch)."
+            )
+        return relativistic_g_loss(real_logits, fake_logits)
     if name == "minimax":  # E[log(1 - D(G(z)))] = E[-softplus(logit)]
         return -F.softplus(fake_logits).mean()
     if name == "non-saturating":  # -E[log D(G(z))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, field
 
+from gancourse.augment import check_policy
 from gancourse.errors import UsageError, UsageTypeError
 from gancourse.losses import LOSSES
 from gancourse.models import DiscriminatorConfig, GeneratorConfig
@@ -32,6 +33,9 @@ class TrainConfig(SavedConfig):
     clip: float | None = None  # WGAN: clamp critic weights after each critic step
     gp_weight: float = 0.0  # WGAN-GP: lambda
     aux_weight: float = 1.0  # ACGAN: weight of the class loss
+    r1_gamma: float = 0.0  # D's loss adds r1_gamma / 2 * E||grad D(real)||^2 (R1)
+    r2_gamma: float = 0.0  # and r2_gamma / 2 * E||grad D(fake)||^2 (R2)
+    augment: str | None = None  # DiffAugment policy on D's inputs, e.g. "translation"
     seed: int = 0
     n_fixed: int = 64  # fixed noise vectors for sample grids
     # bf16 autocast on CUDA or a CPU (not MPS); None: on with CUDA, off elsewhere
@@ -73,8 +77,12 @@ class TrainConfig(SavedConfig):
             raise UsageError(
                 f"clip must be above 0 (e.g. 0.01) or None, got {self.clip}."
             )
-        if not self.gp_weight >= 0:
-            raise UsageError(f"gp_weight must be 0 or more, got {self.gp_weight}.")
+        for name in ("gp_weight", "r1_gamma", "r2_gamma"):
+            value = getattr(self, name)
+            if not _is_number(value) or not value >= 0:
+                raise UsageError(f"{name} must be a number, 0 or more, got {value!r}.")
+        if self.augment is not None:
+            check_policy(self.augment)
         if self.amp is not None and not isinstance(self.amp, bool):
             raise UsageError(
                 f"amp must be True (bf16 autocast), False or None (bf16 with CUDA "

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from gancourse.augment import diff_augment
 from gancourse.data import ImageDataset
 from gancourse.errors import BusyError, UsageError, UsageTypeError
 from gancourse.losses import (
@@ -18,6 +19,7 @@ from gancourse.losses import (
     d_loss,
     g_loss,
     gradient_penalty,
+    zero_centred_penalty,
 )
 from gancourse.models import Discriminator, Generator
 from gancourse.models.size import check_fits_in_memory
@@ -114,6 +116,7 @@ class GANTrainer:
         self._order_epoch: int | None = None
         self._epochs_ended = 0  # epochs whose last batch this step used
         self._last_fake = None  # (fake, labels) of the last D update, for the G step
+        self._last_real = None  # (real, labels) of the last D update, for the G step
         self.history: dict[str, list[float]] = {}  # see the class docstring
         self.guard = NonFiniteGuard()
         self.callbacks = sorted([self.guard, *callbacks], key=lambda c: c.order)
@@ -398,9 +401,10 @@ class GANTrainer:
         c = self.config
         with self._autocast():
             fake = self._g_forward(z, fake_labels)  # (B, C, H, W)
+            real_in, fake_in = self._augment(real), self._augment(fake.detach())
             # fake.detach(): this update must not reach G's weights
-            real_out = self._d(real, labels)
-            fake_out = self._d(fake.detach(), fake_labels)
+            real_out = self._d(real_in, labels)
+            fake_out = self._d(fake_in, fake_labels)
             loss = d_loss(c.loss, real_out[0], fake_out[0])
             if real_out[1] is not None:  # ACGAN: classify real and fake
                 loss = loss + c.aux_weight * (
@@ -410,16 +414,21 @@ class GANTrainer:
                 self.step_figures["class_acc"] = (
                     (real_out[1].argmax(1) == labels).float().mean().detach()
                 )
+            d_labels = fake_labels if self._d_takes_labels else None
             if c.gp_weight > 0:
                 penalty = gradient_penalty(
-                    self.D,
-                    real,
-                    fake,
-                    fake_labels if self._d_takes_labels else None,
-                    generator=self.noise_rng,
+                    self.D, real_in, fake_in, d_labels, generator=self.noise_rng
                 )
                 loss = loss + c.gp_weight * penalty
                 self.step_figures["gp"] = penalty.detach()
+            for name, gamma, images in (
+                ("r1", c.r1_gamma, real_in),
+                ("r2", c.r2_gamma, fake_in),
+            ):
+                if gamma > 0:  # zero-centred: R1 at real images, R2 at fakes
+                    penalty = zero_centred_penalty(self.D, images, d_labels)
+                    loss = loss + gamma / 2 * penalty
+                    self.step_figures[name] = penalty.detach()
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.current_loss = loss
@@ -429,6 +438,7 @@ class GANTrainer:
         if c.clip is not None:  # WGAN: clip after the step, never before
             clip_weights(self.D, c.clip)
         self._last_fake = (fake, fake_labels)  # reused by the next G update
+        self._last_real = (real, labels)  # the relativistic G loss pairs with it
         self.step_figures["loss_d"] = loss.detach()
         self.step_figures["d_real"] = self._score(real_out[0])
         self.step_figures["d_fake"] = self._score(fake_out[0])
@@ -437,6 +447,12 @@ class GANTrainer:
                 real_out[0].mean() - fake_out[0].mean()
             ).detach()
         self._event(Event.after_d_update)
+
+    def _augment(self, images: torch.Tensor) -> torch.Tensor:
+        """DiffAugment's policy on images D is about to see; them unchanged if none."""
+        if self.config.augment is None:
+            return images
+        return diff_augment(images, self.config.augment, generator=self.noise_rng)
 
     def g_update(self) -> None:
         """One update of G through a frozen D.
@@ -453,8 +469,12 @@ class GANTrainer:
                 else:
                     z, labels = self.noise(self.config.batch_size)
                     fake = self._g_forward(z, labels)
-                out, class_logits = self._d(fake, labels)
-                loss = g_loss(self.config.loss, out)
+                out, class_logits = self._d(self._augment(fake), labels)
+                real_out = None
+                if self.config.loss == "relativistic":  # paired with real images
+                    real, real_labels = self._last_real or self.next_batch()
+                    real_out = self._d(self._augment(real), real_labels)[0].detach()
+                loss = g_loss(self.config.loss, out, real_out)
                 if class_logits is not None:
                     loss = loss + self.config.aux_weight * auxiliary_loss(
                         class_logits, labels

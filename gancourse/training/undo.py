@@ -80,3 +80,4 @@ class StepUndo:
                 del values[s["rows"] :]
         trainer.step_figures = {}
         trainer._last_fake = None
+        trainer._last_real = None
