@@ -169,10 +169,14 @@ def d_by_hand(name, r, f):
         return -torch.log(sig(r)).mean() - torch.log(1 - sig(f)).mean()
     if name == "wasserstein":
         return f.mean() - r.mean()
+    if name == "relativistic":  # -log sigmoid of each pair's difference
+        return -torch.log(sig(r - f)).mean()
     return torch.clamp(1 - r, min=0).mean() + torch.clamp(1 + f, min=0).mean()
 
 
-def g_by_hand(name, f):
+def g_by_hand(name, f, r=REAL):
+    if name == "relativistic":
+        return -torch.log(torch.sigmoid(f - r)).mean()
     if name == "minimax":
         return torch.log(1 - torch.sigmoid(f)).mean()
     if name == "non-saturating":
@@ -188,16 +192,16 @@ def test_d_loss_matches_the_formula(name):
 
 @pytest.mark.parametrize("name", LOSSES)
 def test_g_loss_matches_the_formula(name):
-    assert g_loss(name, FAKE).item() == pytest.approx(
+    assert g_loss(name, FAKE, REAL).item() == pytest.approx(
         g_by_hand(name, FAKE).item(), abs=1e-12
     )
 
 
-def test_the_four_losses_are_different():
+def test_the_five_losses_are_different():
     d_values = {round(d_loss(n, REAL, FAKE).item(), 9) for n in LOSSES}
-    g_values = {round(g_loss(n, FAKE).item(), 9) for n in LOSSES}
-    assert len(d_values) == 3  # minimax and non-saturating share D's loss
-    assert len(g_values) == 3  # wasserstein and hinge share G's loss
+    g_values = {round(g_loss(n, FAKE, REAL).item(), 9) for n in LOSSES}
+    assert len(d_values) == 4  # minimax and non-saturating share D's loss
+    assert len(g_values) == 4  # wasserstein and hinge share G's loss
 
 
 @pytest.mark.parametrize("name", ["minimax", "non-saturating"])

@@ -365,7 +365,7 @@ def test_epoch_grid_draws_once_per_epoch(mnist):
         ("dcgan", {"loss": "l2"}, "unknown loss 'l2'"),
         ("dcgan", {"optimizer": "sgd"}, "unknown optimizer 'sgd'"),
         ("dcgan", {"clip": 0}, "clip must be above 0"),
-        ("dcgan", {"gp_weight": -1}, "gp_weight must be 0 or more"),
+        ("dcgan", {"gp_weight": -1}, "gp_weight must be a number, 0 or more"),
         ("dcgan", {"amp": "yes"}, r"amp must be True \(bf16 autocast\), False or None"),
         ("began", {}, "unknown GAN kind 'began'"),
     ],
