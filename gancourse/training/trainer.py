@@ -679,6 +679,12 @@ class GANTrainer:
         return labels.long()
 
     @torch.no_grad()
+    def sample_from(self, z: torch.Tensor, labels=None) -> torch.Tensor:
+        """G(z) (and labels) in eval mode, on the CPU; the run's RNG is not touched."""
+        with self._lock:
+            return self._sample(z, labels)
+
+    @torch.no_grad()
     def fixed_samples(self) -> torch.Tensor:
         """G(fixed noise): the same z every time, so grids show training progress."""
         with self._lock:
