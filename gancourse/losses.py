@@ -89,16 +89,29 @@ def gradient_penalty(
     n = real.shape[0]
     eps_shape = (n,) + (1,) * (real.ndim - 1)  # (N, 1, 1, 1): one weight per sample
     eps = torch.rand(eps_shape, device=real.device, generator=generator)
-    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
-    scores = critic(x_hat) if labels is None else critic(x_hat, labels)
-    if isinstance(scores, tuple):  # an ACGAN critic: use its real/fake score
+    x_hat = eps * real.detach() + (1 - eps) * fake.detach()
+    norms = input_gradients(critic, x_hat, labels).norm(2, dim=1)  # (N,)
+    return ((norms - 1) ** 2).mean()
+
+
+def input_gradients(
+    critic: nn.Module, images: torch.Tensor, labels: torch.Tensor | None = None
+) -> torch.Tensor:
+    """grad_x D(x) per image, (N, C*H*W) in float32, graph kept to train D.
+
+    The images are detached, so the gradient never reaches G; an ACGAN critic's
+    real/fake score is used; a half-precision gradient is widened to float32, where
+    its norm and square sum cannot overflow.
+    """
+    x = images.detach().requires_grad_(True)
+    scores = critic(x) if labels is None else critic(x, labels)
+    if isinstance(scores, tuple):  # a critic with a class head: its real/fake score
         scores = scores[0]
-    (grads,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    (grads,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
     grads = grads.flatten(1)  # (N, C*H*W)
     if grads.dtype in (torch.float16, torch.bfloat16):
-        grads = grads.float()  # a half-precision norm overflows
-    norms = grads.norm(2, dim=1)  # (N,)
-    return ((norms - 1) ** 2).mean()
+        grads = grads.float()
+    return grads
 
 
 def relativistic_d_loss(
@@ -142,15 +155,7 @@ def zero_centred_penalty(
     in WGAN-GP. The loss adds gamma / 2 times it. The graph is kept, so the penalty
     trains D; images are detached, so it never reaches G.
     """
-    x = images.detach().requires_grad_(True)
-    scores = critic(x) if labels is None else critic(x, labels)
-    if isinstance(scores, tuple):  # a critic with a class head: its real/fake score
-        scores = scores[0]
-    (grads,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
-    grads = grads.flatten(1)  # (N, C*H*W)
-    if grads.dtype in (torch.float16, torch.bfloat16):
-        grads = grads.float()  # a half-precision square sum overflows
-    return grads.pow(2).sum(1).mean()
+    return input_gradients(critic, images, labels).pow(2).sum(1).mean()
 
 
 @torch.no_grad()
