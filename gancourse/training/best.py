@@ -19,7 +19,7 @@ import torch
 
 from gancourse.errors import UsageError
 from gancourse.metrics.scores import fid_against, fid_metric
-from gancourse.training.callbacks import Callback
+from gancourse.training.callbacks import Periodic
 from gancourse.training.config import check_count
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from gancourse.training.trainer import GANTrainer
 
 
-class BestCheckpoint(Callback):
+class BestCheckpoint(Periodic):
     """Every `every` steps: FID of n samples; the best state so far saved to `path`.
 
     The FIDs go to history["fid"] (steps in history["fid_step"]); `best_fid` and
@@ -54,12 +54,8 @@ class BestCheckpoint(Callback):
         self.best_fid, self.best_step = math.inf, None
         self._noise = None  # (z, labels), drawn at the first measurement
 
-    def acts_at(self, step: int) -> bool:
-        return step % self.every == 0
-
-    def after_step(self, trainer: GANTrainer) -> None:
-        if trainer.step % self.every == 0:
-            self.measure(trainer)
+    def act(self, trainer: GANTrainer) -> None:
+        self.measure(trainer)
 
     def measure(self, trainer: GANTrainer) -> float:
         """The FID now; save the trainer to `path` if it is the lowest so far."""

@@ -113,7 +113,27 @@ def _advice(trainer: GANTrainer) -> str:
     return f"Lower the learning rates ({rates}){also} and train again."
 
 
-class SampleGrid(Callback):
+class Periodic(Callback):
+    """A callback that acts after every `every`-th step: `act(trainer)` then.
+
+    Saying when it acts (`acts_at`) lets the trainer skip reading figures to the
+    host at the other steps (TrainConfig.sync_every).
+    """
+
+    every: int
+
+    def acts_at(self, step: int) -> bool:
+        return step % self.every == 0
+
+    def after_step(self, trainer: GANTrainer) -> None:
+        if self.acts_at(trainer.step):
+            self.act(trainer)
+
+    def act(self, trainer: GANTrainer) -> None:
+        raise NotImplementedError
+
+
+class SampleGrid(Periodic):
     """A grid of G(fixed noise) every `every` steps and at the end; PNGs if `folder`."""
 
     def __init__(self, every: int = 100, folder: str | Path | None = None, nrow=8):
@@ -133,15 +153,11 @@ class SampleGrid(Callback):
                 lambda file: save_image(grid, file, format="png"),
             )
 
-    def acts_at(self, step: int) -> bool:
-        return step % self.every == 0
+    def act(self, trainer: GANTrainer) -> None:
+        self._grab(trainer)
 
     def before_fit(self, trainer: GANTrainer) -> None:
         if trainer.step == 0:
-            self._grab(trainer)
-
-    def after_step(self, trainer: GANTrainer) -> None:
-        if trainer.step % self.every == 0:
             self._grab(trainer)
 
     def after_fit(self, trainer: GANTrainer) -> None:
@@ -158,7 +174,7 @@ class EpochGrid(SampleGrid):
         self._grab(trainer)
 
 
-class Checkpoints(Callback):
+class Checkpoints(Periodic):
     """Writes `folder/checkpoint.pt` every `every` steps and when fit ends.
 
     A fit that ends at the step already on disk (a resumed run stopped by a NaN
@@ -180,19 +196,15 @@ class Checkpoints(Callback):
     def path(self) -> Path:
         return self.folder / "checkpoint.pt"
 
-    def acts_at(self, step: int) -> bool:
-        return step % self.every == 0
-
-    def after_step(self, trainer: GANTrainer) -> None:
-        if trainer.step % self.every == 0:
-            self.save(trainer)
+    def act(self, trainer: GANTrainer) -> None:
+        self.save(trainer)
 
     def after_fit(self, trainer: GANTrainer) -> None:
         if trainer.step != self.saved_step:  # else the file holds this state already
             self.save(trainer)
 
 
-class CollapseMonitor(Callback):
+class CollapseMonitor(Periodic):
     """Warns when G's samples are far less varied than real images (mode collapse).
 
     Diversity is the mean pairwise distance between fixed-noise samples divided
@@ -213,12 +225,8 @@ class CollapseMonitor(Callback):
         n = len(flat)
         return (distances.sum() / (n * (n - 1))).item()
 
-    def acts_at(self, step: int) -> bool:
-        return step % self.every == 0
-
-    def after_step(self, trainer: GANTrainer) -> None:
-        if trainer.step % self.every:
-            return
+    def act(self, trainer: GANTrainer) -> None:
+        """Measure the diversity now; warn below the threshold."""
         if self.real_spread is None:  # a fixed random sample: the data may be sorted
             rng = torch.Generator().manual_seed(0)
             index = torch.randperm(len(trainer.images), generator=rng)[: self.n]
@@ -234,19 +242,15 @@ class CollapseMonitor(Callback):
             print(message, file=sys.stderr)
 
 
-class LivePlot(Callback):
+class LivePlot(Periodic):
     """Redraws the loss curves and a sample grid in the notebook every `every` steps."""
 
     def __init__(self, every: int = 50):
         self.every = every
         self.handle = None
 
-    def acts_at(self, step: int) -> bool:
-        return step % self.every == 0
-
-    def after_step(self, trainer: GANTrainer) -> None:
-        if trainer.step % self.every == 0:
-            self._draw(trainer)
+    def act(self, trainer: GANTrainer) -> None:
+        self._draw(trainer)
 
     def after_fit(self, trainer: GANTrainer) -> None:
         self._draw(trainer)
