@@ -58,3 +58,14 @@ def test_the_same_weights_give_the_same_fid(mnist, judge, real, tmp_path):
 def test_bad_settings_are_one_clear_error(judge, real, tmp_path, setting, match):
     with pytest.raises(GancourseError, match=match):
         BestCheckpoint(judge, real, tmp_path / "best.pt", **setting)
+
+
+@pytest.mark.parametrize(
+    "bad_real", [[[0.0]], torch.zeros(5, 3, 32, 32), torch.zeros(1, 1, 28, 28)]
+)
+def test_real_images_the_judge_cannot_read_are_one_clear_error(
+    judge, tmp_path, bad_real
+):
+    with pytest.raises(GancourseError, match="real"):
+        BestCheckpoint(judge, bad_real, tmp_path / "best.pt")
+    assert not (tmp_path / "best.pt").exists()

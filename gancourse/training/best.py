@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from gancourse.errors import UsageError
-from gancourse.metrics.scores import fid_against, fid_metric
+from gancourse.metrics.scores import check_images, fid_against, fid_metric
 from gancourse.training.callbacks import Periodic
 from gancourse.training.config import check_count
 
@@ -47,6 +47,7 @@ class BestCheckpoint(Periodic):
     ):
         check_count("every", every)
         check_count("n", n)
+        real = check_images(real, "real", classifier)  # a tensor the judge can read
         if len(real) < 2:
             raise UsageError(f"FID needs at least 2 real images, got {len(real)}.")
         self.metric = fid_metric(classifier, real)  # the real features, computed once
