@@ -14,7 +14,12 @@ import torch
 
 from gancourse import runtime
 from gancourse.errors import CheckpointError, UsageError
-from gancourse.training.checkpoint import FORMAT, load_checkpoint, save_atomic
+from gancourse.training.checkpoint import (
+    FORMAT,
+    load_checkpoint,
+    sampling_weights,
+    save_atomic,
+)
 
 # name -> file in data/pretrained/; data/pretrained/README.md has each one's command
 PRETRAINED = {
@@ -86,6 +91,7 @@ def export_weights(checkpoint: str | Path, out: str | Path) -> Path:
     small = {"format": FORMAT, "weights_only": True}
     small |= {key: state[key] for key in KEPT}
     small |= {key: _half(state[key]) for key in WEIGHTS}
+    small["generator"] = _half(sampling_weights(state))  # the average, if kept
     small["history"] = {key: list(values) for key, values in state["history"].items()}
     small["dataset"] = dict(state["dataset"])
     run_config = checkpoint.parent / "config.json"

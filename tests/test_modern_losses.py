@@ -121,17 +121,40 @@ def test_the_weight_average_follows_its_formula():
     model.train()(torch.randn(8, 3))  # BatchNorm statistics move
     for _ in range(3):
         average.update(model)
+    # the k-th update keeps min(beta, (1 + k) / (10 + k)) of the average
+    kept = 1 / 10 * 2 / 11 * 3 / 12
     for a, s, p in zip(
         average.model.parameters(), start, model.parameters(), strict=True
     ):
-        expected = p + 0.9**3 * (
-            s - p
-        )  # after k updates: target + beta^k (start - target)
-        assert torch.allclose(a, expected, atol=1e-6)
+        assert torch.allclose(a, p + kept * (s - p), atol=1e-6)
     for a, b in zip(average.model.buffers(), model.buffers(), strict=True):
         assert torch.equal(a, b)  # statistics copied, not averaged
     assert not average.model.training
     assert not any(p.requires_grad for p in average.model.parameters())
+
+
+def test_the_average_reaches_beta_and_stays_there():
+    average = WeightAverage(nn.Linear(2, 2), beta=0.9)
+    betas = []
+    for _ in range(200):
+        betas.append(average.current_beta())
+        average.update(nn.Linear(2, 2))
+    assert betas[0] == pytest.approx(0.1)
+    assert betas == sorted(betas)  # a longer memory as training goes on
+    assert betas[-1] == 0.9 and betas.count(0.9) > 100
+
+
+def test_the_average_round_trips_through_its_state():
+    model = nn.Linear(3, 2)
+    average = WeightAverage(model, beta=0.99)
+    for _ in range(5):
+        with torch.no_grad():
+            model.weight.add_(0.1)
+        average.update(model)
+    copy = WeightAverage(nn.Linear(3, 2), beta=0.99)
+    copy.load_state_dict(average.state_dict())
+    assert copy.updates == 5 and copy.current_beta() == average.current_beta()
+    assert torch.equal(copy.model.weight, average.model.weight)
 
 
 @pytest.mark.parametrize("beta", [1.0, -0.1, "0.99", None])

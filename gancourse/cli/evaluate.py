@@ -33,6 +33,7 @@ from gancourse.metrics.classifier import (
 from gancourse.metrics.evaluate import evaluate_samples, format_report, generate_samples
 from gancourse.models import Generator, GeneratorConfig
 from gancourse.training import load_checkpoint
+from gancourse.training.checkpoint import sampling_weights
 
 DEFAULT_N = 1000  # evaluate's samples, unless the test split is smaller
 RECORD = {"name", "classes", "image_shape"}  # what evaluate reads of state["dataset"]
@@ -178,7 +179,7 @@ def _generator(state: dict, path: Path) -> tuple[Generator, dict]:
         )
     try:
         G = Generator(GeneratorConfig.from_dict(state["generator_config"]))
-        G.load_state_dict(state["generator"])
+        G.load_state_dict(sampling_weights(state))
     except (KeyError, TypeError, RuntimeError, ValueError) as error:
         raise CheckpointError(
             f"{path} does not hold a generator this version can build "

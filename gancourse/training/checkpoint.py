@@ -115,7 +115,11 @@ def data_record(dataset: ImageDataset) -> dict:
 
 
 def trainer_state(trainer: GANTrainer) -> dict:
-    """Everything needed to resume exactly: weights, optimisers, RNGs, position."""
+    """Everything needed to resume exactly: weights, optimisers, RNGs, position.
+
+    With TrainConfig.ema, "generator_average" holds the average samples come from.
+    """
+    average = trainer.g_average
     return {
         "kind": trainer.config.kind,
         "generator_config": trainer.G.config.to_dict(),
@@ -130,7 +134,13 @@ def trainer_state(trainer: GANTrainer) -> dict:
         "step": trainer.step,
         "history": {name: list(values) for name, values in trainer.history.items()},
         "dataset": data_record(trainer.dataset),
-    }
+    } | ({"generator_average": average.state_dict()} if average is not None else {})
+
+
+def sampling_weights(state: dict) -> dict:
+    """G's weights to sample from: the moving average's if the run kept one."""
+    average = state.get("generator_average")
+    return average["weights"] if isinstance(average, dict) else state["generator"]
 
 
 def save_trainer(trainer: GANTrainer, path: str | Path) -> Path:
@@ -138,12 +148,18 @@ def save_trainer(trainer: GANTrainer, path: str | Path) -> Path:
     return save_atomic(trainer_state(trainer), path)
 
 
-def models_from_state(state: dict, path: str | Path = "checkpoint"):
-    """Rebuild G and D from a checkpoint's configs and load their weights."""
+def models_from_state(
+    state: dict, path: str | Path = "checkpoint", *, sampling: bool = True
+):
+    """Rebuild G and D from a checkpoint's configs and load their weights.
+
+    G gets the weights to sample from (`sampling_weights`); sampling=False gives
+    the trained G itself, to resume training.
+    """
     try:
         G = Generator(GeneratorConfig.from_dict(state["generator_config"]))
         D = Discriminator(DiscriminatorConfig.from_dict(state["discriminator_config"]))
-        G.load_state_dict(state["generator"])
+        G.load_state_dict(sampling_weights(state) if sampling else state["generator"])
         D.load_state_dict(state["discriminator"])
     except (KeyError, RuntimeError, TypeError, ValueError) as error:
         raise CheckpointError(
@@ -189,9 +205,18 @@ def resume_trainer(
     """
     state = load_checkpoint(path)
     _check_resumable(state, path, dataset)
-    G, D = models_from_state(state, path)
+    G, D = models_from_state(state, path, sampling=False)
     config = TrainConfig.from_dict(state["train_config"])
     trainer = cls(G, D, dataset, config, **options)
+    if trainer.g_average is not None:
+        try:
+            trainer.g_average.load_state_dict(state["generator_average"])
+        except (KeyError, RuntimeError, TypeError) as error:
+            raise CheckpointError(
+                f"{path} was trained with a moving average of G (ema) but does not "
+                f"hold a readable one ({type(error).__name__}: {error}); start from "
+                "its weights with GANTrainer.fine_tune instead."
+            ) from None
     trainer.opt_g.load_state_dict(state["opt_g"])
     trainer.opt_d.load_state_dict(state["opt_d"])
     try:

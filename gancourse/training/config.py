@@ -10,6 +10,7 @@ from gancourse.errors import UsageError, UsageTypeError
 from gancourse.losses import LOSSES
 from gancourse.models import DiscriminatorConfig, GeneratorConfig
 from gancourse.models.config import SavedConfig
+from gancourse.training.ema import check_beta
 
 KINDS = ("dcgan", "wgan", "wgan-gp", "cgan", "acgan")
 # on CUDA the host reads the step's figures every this many steps (sync_every)
@@ -36,6 +37,8 @@ class TrainConfig(SavedConfig):
     r1_gamma: float = 0.0  # D's loss adds r1_gamma / 2 * E||grad D(real)||^2 (R1)
     r2_gamma: float = 0.0  # and r2_gamma / 2 * E||grad D(fake)||^2 (R2)
     augment: str | None = None  # DiffAugment policy on D's inputs, e.g. "translation"
+    # sample from a moving average of G's weights with this beta (0: from G itself)
+    ema: float = 0.0
     seed: int = 0
     n_fixed: int = 64  # fixed noise vectors for sample grids
     # bf16 autocast on CUDA or a CPU (not MPS); None: on with CUDA, off elsewhere
@@ -83,6 +86,7 @@ class TrainConfig(SavedConfig):
                 raise UsageError(f"{name} must be a number, 0 or more, got {value!r}.")
         if self.augment is not None:
             check_policy(self.augment)
+        check_beta(self.ema)
         if self.amp is not None and not isinstance(self.amp, bool):
             raise UsageError(
                 f"amp must be True (bf16 autocast), False or None (bf16 with CUDA "

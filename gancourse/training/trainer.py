@@ -38,6 +38,7 @@ from gancourse.training.config import (
     check_lr,
     preset,
 )
+from gancourse.training.ema import WeightAverage
 from gancourse.training.events import Event, as_event
 from gancourse.training.undo import StepUndo
 
@@ -99,6 +100,10 @@ class GANTrainer:
         self.num_classes = generator.config.num_classes
         self.opt_d = self._optimizer(self.D, self.config.lr_d)
         self.opt_g = self._optimizer(self.G, self.config.lr_g)
+        # the generator samples come from: a moving average of G, or G itself
+        self.g_average = (
+            WeightAverage(self.G, self.config.ema) if self.config.ema > 0 else None
+        )
         self.noise_rng = torch.Generator(self.device).manual_seed(self.config.seed)
         fixed_rng = torch.Generator(self.device).manual_seed(self.config.seed + 1)
         self.fixed_noise = self.G.sample_noise(
@@ -204,9 +209,11 @@ class GANTrainer:
                 f"but the discriminator takes {D.config.channels}-channel "
                 f"{D.config.image_size} px: build both for the same size."
             )
+        projection = ("projection", g.num_classes) if g.conditioning != "none" else ()
         if (D.config.conditioning, D.config.num_classes) not in (
             ("none", D.config.num_classes),
             (g.conditioning, g.num_classes),
+            projection,
         ):
             raise UsageError(
                 f"the generator is {g.conditioning} with {g.num_classes} classes but "
@@ -487,6 +494,8 @@ class GANTrainer:
         self._track_finite("g", loss)
         self._event(Event.after_g_backward)  # gradients set, weights not yet moved
         self.opt_g.step()
+        if self.g_average is not None:
+            self.g_average.update(self.G)
         self.step_figures["loss_g"] = loss.detach()
         self._event(Event.after_g_update)
 
@@ -497,7 +506,7 @@ class GANTrainer:
 
     @property
     def _d_takes_labels(self) -> bool:
-        return self.D.config.conditioning == "cgan"
+        return self.D.takes_labels
 
     def _d(self, images, labels):
         """D's (logits, class logits or None), passing labels where D takes them."""
@@ -690,16 +699,20 @@ class GANTrainer:
         with self._lock:
             return self._sample(self.fixed_noise, self.fixed_labels)
 
+    @property
+    def sampler(self) -> Generator:
+        """The generator samples come from: G's moving average if kept, else G."""
+        return self.g_average.model if self.g_average is not None else self.G
+
     def _sample(self, z, labels) -> torch.Tensor:
-        was_training = self.G.training
-        self.G.eval()
+        G = self.sampler
+        was_training = G.training
+        G.eval()
         try:
             with self._autocast():
-                images = self.G(
-                    z, labels.to(self.device) if labels is not None else None
-                )
+                images = G(z, labels.to(self.device) if labels is not None else None)
         finally:
-            self.G.train(was_training)
+            G.train(was_training)
         return images.float().cpu().contiguous()
 
     # ---- checkpoints (gancourse/training/checkpoint.py) ------------------------

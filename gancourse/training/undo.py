@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 def _step_tensors(trainer: GANTrainer) -> list[torch.Tensor]:
     """Every tensor a training step writes: weights, buffers, optimiser states."""
     models = (trainer.G, trainer.D)
+    if trainer.g_average is not None:
+        models += (trainer.g_average.model,)
     tensors = [t for model in models for t in model.state_dict().values()]
     for optimizer in (trainer.opt_d, trainer.opt_g):
         for state in optimizer.state.values():  # empty until the first update
@@ -55,6 +57,7 @@ class StepUndo:
             "rows": len(trainer.history.get("step", [])),
             "noise_rng": trainer.noise_rng.get_state(),
             "torch_rng": torch.get_rng_state(),
+            "average_updates": getattr(trainer.g_average, "updates", 0),
         }
 
     def restore(self, trainer: GANTrainer) -> None:
@@ -75,6 +78,8 @@ class StepUndo:
         trainer.batch_in_epoch = s["batch_in_epoch"]
         trainer.noise_rng.set_state(s["noise_rng"])
         torch.set_rng_state(s["torch_rng"])
+        if trainer.g_average is not None:
+            trainer.g_average.updates = s["average_updates"]
         for name, values in trainer.history.items():  # rows of the undone step
             if name == "step" or name in trainer.step_figures:
                 del values[s["rows"] :]
