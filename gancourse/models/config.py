@@ -11,7 +11,9 @@ IMAGE_SIZES = (28, 32, 64)
 CHANNELS = (1, 3)
 DEPTHS = {"small": 0, "medium": 1, "large": 2}  # extra stride-1 conv blocks per stage
 KERNEL_SIZES = (4, 5)
-CONDITIONINGS = ("none", "cgan", "acgan")
+CONDITIONINGS = ("none", "cgan", "acgan")  # how G takes a label (and D, below)
+# D alone may also take it by projection; G then takes it as a CGAN's G does
+D_CONDITIONINGS = (*CONDITIONINGS, "projection")
 
 
 KINDS_OF_VALUE = (  # (type of a default, what the setting must be, test)
@@ -64,10 +66,13 @@ def _check_common(config) -> None:
         )
     if config.width < 1:
         raise UsageError(f"{name}: width must be at least 1, got {config.width}.")
-    if config.conditioning not in CONDITIONINGS:
+    allowed = (
+        D_CONDITIONINGS if isinstance(config, DiscriminatorConfig) else CONDITIONINGS
+    )
+    if config.conditioning not in allowed:
         raise UsageError(
             f"{name}: conditioning {config.conditioning!r} is not one of "
-            f"{list(CONDITIONINGS)}."
+            f"{list(allowed)}."
         )
     if config.conditioning != "none" and config.num_classes < 2:
         raise UsageError(
@@ -136,9 +141,9 @@ class DiscriminatorConfig(SavedConfig):
     batchnorm: bool = True  # off for a WGAN-GP critic
     spectral_norm: bool = False
     kernel_size: int = 4
-    conditioning: str = (
-        "none"  # "cgan": label map as an extra channel; "acgan": class head
-    )
+    # "cgan": label map as an extra channel; "acgan": class head; "projection":
+    # <embed(label), features> added to the logit (Miyato & Koyama 2018)
+    conditioning: str = "none"
     num_classes: int = 0
 
     def check(self) -> DiscriminatorConfig:

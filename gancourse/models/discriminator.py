@@ -1,4 +1,12 @@
-"""The DCGAN discriminator / WGAN critic: image (and label) -> a logit, no sigmoid."""
+"""The DCGAN discriminator / WGAN critic: image (and label) -> a logit, no sigmoid.
+
+A conditional D takes the label one of three ways (DiscriminatorConfig.conditioning):
+"cgan" adds it as an extra image channel at the input; "acgan" ignores it and has
+a second head that names the class; "projection" (Miyato & Koyama 2018) adds
+<embed(y), phi(x)> to the logit, where phi(x) are D's last features summed over
+the image: D asks "is this a real image of class y?" at the top, where features
+are about the whole digit.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +55,11 @@ class Discriminator(nn.Module):
         self.real_fake = nn.Sequential(
             maybe_sn(nn.Conv2d(widths[-1], 1, last_size), sn), nn.Flatten(0)
         )
+        self.projection = None
+        if c.conditioning == "projection":  # one feature vector per class
+            embedding = nn.Embedding(c.num_classes, widths[-1])
+            nn.init.normal_(embedding.weight, 0.0, 0.02)  # small, as the convs
+            self.projection = maybe_sn(embedding, sn)
         self.class_head = None
         if c.conditioning == "acgan":
             self.class_head = nn.Sequential(
@@ -55,18 +68,28 @@ class Discriminator(nn.Module):
             )
         init_weights(self)
 
+    @property
+    def takes_labels(self) -> bool:
+        """True if D is called as D(x, labels): "cgan" and "projection" are."""
+        return self.config.conditioning in ("cgan", "projection")
+
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
         """Logits (N,); an ACGAN returns (logits (N,), class logits (N, K))."""
+        if self.takes_labels and labels is None:
+            raise UsageError(
+                f"this discriminator is conditional ({self.config.conditioning}): "
+                "call it as D(x, labels)."
+            )
         if self.label_map is not None:
-            if labels is None:
-                raise UsageError(
-                    "this discriminator is conditional (CGAN): call it as D(x, labels)."
-                )
             size = self.config.image_size
             label_plane = self.label_map(labels).view(-1, 1, size, size)  # (N, 1, H, W)
             x = torch.cat([x, label_plane.to(x.dtype)], dim=1)  # (N, C+1, H, W)
         features = self.body(x)  # (N, 4w, 4, 4) for 32 px
         logits = self.real_fake(features)  # (N,)
+        if self.projection is not None:
+            pooled = features.sum(dim=(2, 3))  # (N, 4w): phi(x)
+            class_vectors = self.projection(labels).to(pooled.dtype)  # (N, 4w)
+            logits = logits + (class_vectors * pooled).sum(dim=1)  # (N,)
         if self.class_head is not None:
             return logits, self.class_head(features)  # (N,), (N, K)
         return logits
