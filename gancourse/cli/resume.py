@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from gancourse.cli import modern
 from gancourse.cli.options import CONDITIONAL
 from gancourse.cli.run_folder import CHECKPOINT
 from gancourse.data import canonical_name, class_names, dataset_info
@@ -18,6 +19,15 @@ ARCHITECTURE = (
     ("depth", "--depth"),
     ("batchnorm", "--batchnorm"),
     ("spectral_norm", "--spectral-norm"),
+    ("projection", "--projection"),
+)
+# the training recipe a resumed run must keep too (fine-tuning may change it)
+RECIPE = (
+    ("loss", "--loss"),
+    ("r1_gamma", "--r1-gamma"),
+    ("r2_gamma", "--r2-gamma"),
+    ("augment", "--augment"),
+    ("ema", "--ema"),
 )
 
 
@@ -36,7 +46,7 @@ def saved_settings(state: dict) -> dict:
         "spectral_norm": d["spectral_norm"],
         "batch_size": t["batch_size"],
         "seed": t["seed"],
-    }
+    } | modern.saved_settings(state)
 
 
 def adopt_resumed(args, state: dict, saved_config: dict) -> None:
@@ -61,6 +71,7 @@ def adopt_resumed(args, state: dict, saved_config: dict) -> None:
         )
     flags = (
         *ARCHITECTURE,
+        *RECIPE,
         ("batch_size", "--batch-size"),
         ("seed", "--seed"),
         ("flip", "--flip"),

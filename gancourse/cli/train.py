@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from gancourse.cli import modern
 from gancourse.cli.options import (
     CONDITIONAL,
     add_dataset_option,
@@ -137,6 +138,7 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         help="BatchNorm in G and D (--no-batchnorm turns it off)",
     )
+    modern.add_arguments(train)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,9 +176,10 @@ def _train(args: argparse.Namespace, device) -> int:
 
     checkpoints = Checkpoints(out, every=args.checkpoint_every)
     grids = SampleGrid(every=args.sample_every, folder=out / SAMPLES)
+    best = modern.keep_best(args, dataset, device) if args.keep_best else None
     common = {
         "device": device,
-        "callbacks": [checkpoints, grids],
+        "callbacks": [checkpoints, grids, *([best] if best else [])],
         "progress": not args.quiet,
     }
     trainer = _build_trainer(args, dataset, common)
@@ -201,6 +204,11 @@ def _train(args: argparse.Namespace, device) -> int:
             forget_failed_start(out)
         raise _storage_error(error, out, checkpoints.saved_step) from None
     print(_summary(args, trainer, grids, start_step, seconds))
+    if best is not None and best.best_step is not None:
+        print(
+            f"best: FID {best.best_fid:.2f} at step {best.best_step} -> "
+            f"{out / modern.BEST} (python -m gancourse sample {out / modern.BEST} ...)"
+        )
     if trainer.stop_reason is not None:  # NonFiniteGuard printed why
         print(
             f"error: training stopped early; {out / CHECKPOINT} holds the state "
@@ -218,7 +226,7 @@ def _build_trainer(args, dataset: ImageDataset, common: dict) -> GANTrainer:
         name: getattr(args, name)
         for name in ("lr_d", "lr_g", "d_steps", "g_steps", "batch_size", "seed")
         if getattr(args, name) is not None
-    }
+    } | modern.training_overrides(args)
     if args.resume:
         trainer = GANTrainer.resume(out / CHECKPOINT, dataset, **common)
         for name in ("lr_d", "lr_g", "d_steps", "g_steps"):  # may change mid-run
@@ -238,7 +246,11 @@ def _build_trainer(args, dataset: ImageDataset, common: dict) -> GANTrainer:
         args.kind,
         dataset,
         g=architecture,
-        d={**architecture, **_spectral_norm(args)},
+        d={
+            **architecture,
+            **_spectral_norm(args),
+            **modern.discriminator_overrides(args),
+        },
         **common,
         **train_overrides,
     )
@@ -324,6 +336,7 @@ def _check_train_args(args: argparse.Namespace) -> None:
                 f"most {LARGEST_LR:.0e} (e.g. 2e-4), got {value}."
             )
     check_seed(args.seed)
+    modern.check_arguments(args)
     if args.depth is not None and args.depth not in DEPTHS:
         raise UsageError(
             f"--depth must be one of {', '.join(DEPTHS)}, got {args.depth!r}."

@@ -55,6 +55,14 @@ class BestCheckpoint(Periodic):
         self.best_fid, self.best_step = math.inf, None
         self._noise = None  # (z, labels), drawn at the first measurement
 
+    def before_fit(self, trainer: GANTrainer) -> None:
+        """A resumed run: the best so far is in its history, if `path` holds it."""
+        fids = trainer.history.get("fid")
+        if fids and self.best_step is None and self.path.is_file():
+            best = min(range(len(fids)), key=fids.__getitem__)
+            self.best_fid = fids[best]
+            self.best_step = trainer.history["fid_step"][best]
+
     def act(self, trainer: GANTrainer) -> None:
         self.measure(trainer)
 
