@@ -11,6 +11,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 MODERN = [
     "--loss", "relativistic", "--r1-gamma", "1", "--r2-gamma", "0.5",
     "--augment", "translation,cutout", "--ema", "0.99", "--spectral-norm",
+    "--penalty-every", "2",
 ]  # fmt: skip
 
 
@@ -22,6 +23,7 @@ def test_the_modern_options_reach_the_saved_configs(tmp_path, capsys):
     t = state["train_config"]
     assert (t["loss"], t["r1_gamma"], t["r2_gamma"]) == ("relativistic", 1.0, 0.5)
     assert (t["augment"], t["ema"]) == ("translation,cutout", 0.99)
+    assert t["penalty_every"] == 2
     assert state["generator_average"]["updates"] == 3
 
 
@@ -68,6 +70,7 @@ def test_a_resumed_run_keeps_its_recipe_and_its_best(tmp_path, capsys):
         (["--r1-gamma", "-1"], "dcgan", "--r1-gamma must be 0 or more"),
         (["--r2-gamma", "nan"], "dcgan", "--r2-gamma must be 0 or more"),
         (["--augment", "flip"], "dcgan", "unknown DiffAugment policy"),
+        (["--penalty-every", "0"], "dcgan", "--penalty-every must be at least 1"),
         (["--ema", "1"], "dcgan", "--ema must be in [0, 1)"),
         (["--projection"], "dcgan", "--projection is how a cgan's D"),
         (["--projection"], "acgan", "acgan has a class head instead"),

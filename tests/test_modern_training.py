@@ -1,6 +1,8 @@
 """GANTrainer with the modern recipe's parts: the relativistic loss, R1/R2 and
 DiffAugment, checked against the same step computed by hand."""
 
+import math
+
 import pytest
 import torch
 
@@ -81,3 +83,22 @@ def test_a_modern_run_resumes_exactly(mnist, tmp_path):
 def test_bad_modern_settings_are_one_clear_error(mnist, setting, match):
     with pytest.raises(GancourseError, match=match):
         make(mnist, **setting)
+
+
+def test_lazy_penalties_come_every_kth_step_k_times_as_heavy(mnist):
+    lazy = {**MODERN, "penalty_every": 3}
+    trainer = make(mnist, **lazy)
+    by_hand = make(mnist, **lazy)
+    real, _ = by_hand.next_batch()
+    z, _ = by_hand.noise(len(real))
+    fake = by_hand.G(z).detach()
+    expected = (
+        relativistic_d_loss(by_hand.D(real), by_hand.D(fake))
+        + 3 * 2.0 / 2 * zero_centred_penalty(by_hand.D, real)
+        + 3 * 0.5 / 2 * zero_centred_penalty(by_hand.D, fake)
+    )
+    trainer.fit(steps=7)
+    assert trainer.history["loss_d"][0] == pytest.approx(expected.item(), rel=1e-5)
+    measured = [not math.isnan(v) for v in trainer.history["r1"]]
+    assert measured == [True, False, False, True, False, False, True]
+    assert len(trainer.history["r2"]) == len(trainer.history["step"]) == 7

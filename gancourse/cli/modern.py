@@ -17,7 +17,7 @@ from gancourse.metrics.classifier import SHIPPED_CLASSIFIERS
 BEST = "best.pt"  # the lowest-FID state of a run with --keep-best
 BEST_SAMPLES = 500  # samples per FID measurement (the same noise every time)
 # the TrainConfig fields these options set, under the command line's names
-TRAINING = ("loss", "r1_gamma", "r2_gamma", "augment", "ema")
+TRAINING = ("loss", "r1_gamma", "r2_gamma", "penalty_every", "augment", "ema")
 
 
 def add_arguments(train: argparse.ArgumentParser) -> None:
@@ -35,6 +35,12 @@ def add_arguments(train: argparse.ArgumentParser) -> None:
         type=float,
         metavar="G",
         help="the same penalty on generated images (R2)",
+    )
+    modern.add_argument(
+        "--penalty-every",
+        type=int,
+        metavar="K",
+        help="R1/R2 at every K-th step only, K times as heavy (lazy; default 1)",
     )
     modern.add_argument(
         "--augment",
@@ -73,6 +79,10 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise UsageError(
                 f"--{flag.replace('_', '-')} must be 0 or more (e.g. 1), got {value}."
             )
+    if args.penalty_every is not None and args.penalty_every < 1:
+        raise UsageError(
+            f"--penalty-every must be at least 1, got {args.penalty_every}."
+        )
     if args.augment is not None:
         check_policy(args.augment)
     if args.ema is not None and not 0 <= args.ema < 1:
@@ -117,6 +127,7 @@ def saved_settings(state: dict) -> dict:
         "loss": t["loss"],
         "r1_gamma": t.get("r1_gamma", 0.0),
         "r2_gamma": t.get("r2_gamma", 0.0),
+        "penalty_every": t.get("penalty_every", 1),
         "augment": t.get("augment"),
         "ema": t.get("ema", 0.0),
         "projection": d["conditioning"] == "projection",
@@ -125,6 +136,8 @@ def saved_settings(state: dict) -> dict:
 
 def keep_best(args: argparse.Namespace, dataset, device):
     """--keep-best's BestCheckpoint: the judge, held-out images, out/best.pt."""
+    import torch
+
     from gancourse.data import load_dataset
     from gancourse.metrics import load_classifier
     from gancourse.training.best import BestCheckpoint
@@ -140,7 +153,9 @@ def keep_best(args: argparse.Namespace, dataset, device):
     held_out = load_dataset(
         args.dataset, split="test", image_size=size, classes=args.classes
     )
-    real = held_out.images[:1000]  # (<=1000, C, H, W) in [-1, 1]
+    # 1,000 at random: the data is stored sorted by class
+    keep = torch.randperm(len(held_out), generator=torch.Generator().manual_seed(0))
+    real = held_out.images[keep[:1000]]  # (<=1000, C, H, W) in [-1, 1]
     return BestCheckpoint(
         judge, real, args.out / BEST, every=args.keep_best, n=BEST_SAMPLES
     )

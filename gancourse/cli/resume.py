@@ -26,6 +26,7 @@ RECIPE = (
     ("loss", "--loss"),
     ("r1_gamma", "--r1-gamma"),
     ("r2_gamma", "--r2-gamma"),
+    ("penalty_every", "--penalty-every"),
     ("augment", "--augment"),
     ("ema", "--ema"),
 )

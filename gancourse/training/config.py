@@ -36,6 +36,9 @@ class TrainConfig(SavedConfig):
     aux_weight: float = 1.0  # ACGAN: weight of the class loss
     r1_gamma: float = 0.0  # D's loss adds r1_gamma / 2 * E||grad D(real)||^2 (R1)
     r2_gamma: float = 0.0  # and r2_gamma / 2 * E||grad D(fake)||^2 (R2)
+    # R1/R2 at every k-th step only, weighted k times (StyleGAN2's lazy
+    # regularisation): the double backward costs 1/k as much
+    penalty_every: int = 1
     augment: str | None = None  # DiffAugment policy on D's inputs, e.g. "translation"
     # sample from a moving average of G's weights with this beta (0: from G itself)
     ema: float = 0.0
@@ -67,7 +70,7 @@ class TrainConfig(SavedConfig):
             )
         for name in ("lr_d", "lr_g"):
             check_lr(name, getattr(self, name))
-        for name in ("d_steps", "g_steps", "batch_size", "n_fixed"):
+        for name in ("d_steps", "g_steps", "batch_size", "n_fixed", "penalty_every"):
             check_count(name, getattr(self, name))
         if self.sync_every is not None:
             check_count("sync_every", self.sync_every)

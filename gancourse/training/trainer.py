@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import threading
 from pathlib import Path
@@ -428,14 +429,17 @@ class GANTrainer:
                 )
                 loss = loss + c.gp_weight * penalty
                 self.step_figures["gp"] = penalty.detach()
+            lazy = c.penalty_every
             for name, gamma, images in (
                 ("r1", c.r1_gamma, real_in),
                 ("r2", c.r2_gamma, fake_in),
             ):
-                if gamma > 0:  # zero-centred: R1 at real images, R2 at fakes
+                if gamma > 0 and self.step % lazy == 0:  # zero-centred, every k-th step
                     penalty = zero_centred_penalty(self.D, images, d_labels)
-                    loss = loss + gamma / 2 * penalty
+                    loss = loss + lazy * gamma / 2 * penalty  # k times: the same mean
                     self.step_figures[name] = penalty.detach()
+                elif gamma > 0:  # not measured at this step
+                    self.step_figures[name] = torch.tensor(math.nan, device=self.device)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.current_loss = loss
