@@ -1,0 +1,233 @@
+"""The ladder of notebook 11 on mnist-5k: from the course's DCGAN to a modern GAN.
+
+Every rung (gancourse.training.ladder) trains on the same data with the same seed
+and the same number of steps on one CPU thread; the judge (the shipped mnist-5k
+classifier) measures 1,000 samples against the 1,000 held-out test digits: FID
+on its features, with the FID of 1,000 training digits as the floor a perfect G
+would reach, and precision/recall (Kynkaenniemi et al. 2019). BestCheckpoint
+records the FID every 250 steps (500 samples), the curve notebook 11 plots.
+Then small data: 10% of the training digits (400), the last rung with and
+without DiffAugment.
+
+Usage: python benchmarks/modern.py [--steps 1500] [--seeds 0 1] [--jobs 2]
+       python benchmarks/modern.py --report   (rewrite results/modern.md only)
+Finished runs are kept under build/bench/modern/ and not run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+RUNS = ROOT / "build" / "bench" / "modern"
+WIDTH = 32
+SMALL_FRACTION = 0.1
+SMALL_AUGMENT = "translation,cutout"
+FID_EVERY = 250
+
+
+def run_key(rung: str, seed: int, steps: int, small: bool, augment: bool) -> str:
+    """A file name for one run's result."""
+    name = rung.strip("+ ").replace(", ", "_").replace("/", "").replace(" ", "-")
+    data = "small" if small else "full"
+    return f"{data}_{name}{'_augment' if augment else ''}_s{seed}_{steps}"
+
+
+def one_run(rung: str, seed: int, steps: int, small: bool, augment: bool) -> dict:
+    """Train one rung and judge it; the figures as a dict."""
+    import torch
+
+    from gancourse.data import ImageDataset, load_dataset
+    from gancourse.metrics import load_classifier, precision_recall
+    from gancourse.metrics.scores import fid_against, fid_metric
+    from gancourse.training import GANTrainer
+    from gancourse.training.best import BestCheckpoint
+    from gancourse.training.ladder import rung_settings
+
+    torch.set_num_threads(1)
+    train = load_dataset("mnist-5k")
+    held_out = load_dataset("mnist-5k", split="test").images[:1000]  # (1000, 1, 28, 28)
+    if small:  # the same 400 digits for every run
+        keep = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))
+        keep = keep[: int(len(train) * SMALL_FRACTION)]
+        train = ImageDataset(
+            "mnist-5k-10pc", train.images[keep], train.labels[keep], train.classes
+        )
+    judge = load_classifier("mnist-5k")
+    settings = rung_settings(rung)
+    d = {"width": WIDTH, **settings.pop("d")}
+    if augment:
+        settings["augment"] = SMALL_AUGMENT
+    folder = RUNS / run_key(rung, seed, steps, small, augment)
+    folder.mkdir(parents=True, exist_ok=True)
+    best = BestCheckpoint(judge, held_out, folder / "best.pt", every=FID_EVERY, n=500)
+    trainer = GANTrainer.from_preset(
+        "dcgan",
+        train,
+        g={"width": WIDTH},
+        d=d,
+        seed=seed,
+        device="cpu",
+        callbacks=[best],
+        progress=False,
+        **settings,
+    )
+    start = time.perf_counter()
+    trainer.fit(steps=steps)
+    seconds = time.perf_counter() - start
+    noise = trainer.G.sample_noise(1000, "cpu", torch.Generator().manual_seed(123))
+    samples = trainer.sample_from(noise)  # (1000, 1, 28, 28), from the EMA if kept
+    metric = fid_metric(judge, held_out)
+    pr = precision_recall(judge, held_out, samples)
+    from torchvision.utils import save_image
+
+    save_image(samples[:64], folder / "grid.png", nrow=8, normalize=True)
+    return {
+        "rung": rung,
+        "seed": seed,
+        "steps": steps,
+        "data": len(train),
+        "augment": SMALL_AUGMENT if augment else None,
+        "fid": round(fid_against(metric, samples), 3),
+        "floor": round(fid_against(metric, real_sample(train)), 3),
+        "precision": round(pr.precision, 3),
+        "recall": round(pr.recall, 3),
+        "best_fid": round(best.best_fid, 3) if best.best_step else None,
+        "best_step": best.best_step,
+        "fid_curve": [trainer.history.get(k, []) for k in ("fid_step", "fid")],
+        "seconds": round(seconds, 1),
+        "settings": {**settings, "d": d},
+    }
+
+
+def real_sample(train, n: int = 1000):
+    """n training images drawn at random (the data is stored sorted by class)."""
+    import torch
+
+    keep = torch.randperm(len(train), generator=torch.Generator().manual_seed(1))
+    return train.images[keep[:n]]  # (min(n, N), C, H, W)
+
+
+def launch(job: tuple) -> dict:
+    """Run one job in its own process (one thread each); return its result."""
+    key = run_key(*job)
+    path = RUNS / f"{key}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    rung, seed, steps, small, augment = job
+    command = [sys.executable, __file__, "--one", rung, str(seed), str(steps)]
+    command += ["--small"] * small + ["--augment"] * augment
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GANCOURSE_THREADS": "1"}
+    print("start", key, flush=True)
+    subprocess.run(command, check=True, cwd=ROOT, env=env)
+    result = json.loads(path.read_text())
+    print(f"done  {key}: FID {result['fid']} in {result['seconds']} s", flush=True)
+    return result
+
+
+def report(results: list[dict], steps: int) -> str:
+    """results/modern.md: the ladder's table and the small-data pair."""
+    from gancourse.training.ladder import RUNGS
+
+    lines = [
+        "# The modern-GAN ladder on mnist-5k (notebook 11)",
+        "",
+        f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"one thread per run, Python {platform.python_version()}. Each run: "
+        f"`benchmarks/modern.py`, width {WIDTH}, batch 64, {steps} steps. FID on the "
+        "judge's features, 1,000 samples against the 1,000 held-out test digits; "
+        "the floor is the FID of 1,000 training digits. Precision and recall on the "
+        "same features (k = 3).",
+        "",
+        "| rung | seed | FID | floor | precision | recall | best FID (step) | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    full = [r for r in results if r["data"] == 4000]
+    for rung in RUNGS:
+        for r in sorted(
+            (r for r in full if r["rung"] == rung), key=lambda r: r["seed"]
+        ):
+            lines.append(_row(r, rung))
+    lines += ["", "Mean FID over the seeds per rung:", ""]
+    base = None
+    for rung in RUNGS:
+        fids = [r["fid"] for r in full if r["rung"] == rung]
+        if fids:
+            mean = sum(fids) / len(fids)
+            base = base or mean
+            lines.append(f"- {rung}: {mean:.2f} ({mean / base:.2f} of the DCGAN's)")
+    small = [r for r in results if r["data"] != 4000]
+    if small:
+        lines += [
+            "",
+            f"## Small data: {small[0]['data']} training digits (10%), rung "
+            f"'{small[0]['rung']}', with and without DiffAugment ({SMALL_AUGMENT})",
+            "",
+            "| DiffAugment | seed | FID | floor | precision | recall | best FID (step) "
+            "| s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in sorted(small, key=lambda r: (r["augment"] is not None, r["seed"])):
+            lines.append(_row(r, "yes" if r["augment"] else "no"))
+    return "\n".join(lines) + "\n"
+
+
+def _row(r: dict, label: str) -> str:
+    return (
+        f"| {label} | {r['seed']} | {r['fid']:.2f} | {r['floor']:.2f} | "
+        f"{r['precision']:.3f} | {r['recall']:.3f} | {r['best_fid'] or 0:.2f} "
+        f"({r['best_step']}) | {r['seconds']:.0f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--rungs", nargs="+", help="only these rungs (names)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--no-small", action="store_true")
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--one", nargs=3, metavar=("RUNG", "SEED", "STEPS"))
+    parser.add_argument("--small", action="store_true")
+    parser.add_argument("--augment", action="store_true")
+    args = parser.parse_args()
+    if args.one:
+        rung, seed, steps = args.one[0], int(args.one[1]), int(args.one[2])
+        result = one_run(rung, seed, steps, args.small, args.augment)
+        key = run_key(rung, seed, steps, args.small, args.augment)
+        (RUNS / f"{key}.json").write_text(json.dumps(result, indent=1))
+        return
+    from gancourse.training.ladder import RUNGS
+
+    rungs = args.rungs or list(RUNGS)
+    jobs = [(r, s, args.steps, False, False) for s in args.seeds for r in rungs]
+    if not args.no_small:
+        jobs += [(RUNGS[-1], s, args.steps, True, a) for a in (False, True)
+                 for s in args.seeds[:1]]  # fmt: skip
+    if args.report:
+        done = [j for j in jobs if (RUNS / f"{run_key(*j)}.json").exists()]
+        results = [json.loads((RUNS / f"{run_key(*j)}.json").read_text()) for j in done]
+    else:
+        RUNS.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(launch, jobs))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "modern.json").write_text(json.dumps(results, indent=1))
+    text = report(results, args.steps)
+    (RESULTS / "modern.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
