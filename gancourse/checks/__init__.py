@@ -33,6 +33,7 @@ NOTEBOOK_EXERCISES = {
     "conditional_cgan_acgan": "conditional_input acgan_d_loss one_row_per_class",
     "evaluating_gans": "inception_score fid_from_features nearest_distances",
     "capstone_pegasus": "pegasus_score top_k_samples",
+    "modern_gans": "ema_update r1_penalty translate",
 }
 # modules for one section of a notebook, not named after it: module -> notebook
 SECTION_MODULES = {"divergences": "numpy_gan_2d"}  # 03's primer on KL and JS
