@@ -136,6 +136,17 @@ figure = (
 )
 grid = best_images
 """,
+    "11_modern_gans": """
+_top = RUNGS[-1]
+_small = {name: run[2]["fid"] for name, run in small_runs.items()}
+figure = (
+    f"ladder FID (floor {floor:.2f}): "
+    + ", ".join(f"{rung} {fids[rung]:.2f}" for rung in RUNGS)
+    + f"; 10% data without/with DiffAugment {_small['no augmentation']:.2f}/"
+    f"{_small['DiffAugment']:.2f}; projection CGAN accuracy {cgan_accuracy:.2f}"
+)
+grid = runs[_top][2]["samples"][:64]
+""",
 }
 SAVE = """
 import json as _json

@@ -37,12 +37,16 @@ def test_the_average_is_the_warmed_up_moving_average_of_g(mnist):
     expected = start  # by hand: a <- b_k a + (1 - b_k) theta_k
     for k, theta in enumerate(record.seen):
         beta = min(0.9, (1 + k) / (10 + k))
-        expected = [beta * a + (1 - beta) * t for a, t in zip(expected, theta)]
+        expected = [
+            beta * a + (1 - beta) * t for a, t in zip(expected, theta, strict=True)
+        ]
     got = list(trainer.g_average.model.parameters())
     for a, b in zip(got, expected, strict=True):
         assert torch.allclose(a, b, atol=1e-6)
     last = record.seen[-1]
-    assert any(not torch.allclose(a, t) for a, t in zip(got, last))  # not G itself
+    assert any(
+        not torch.allclose(a, t) for a, t in zip(got, last, strict=True)
+    )  # not G itself
 
 
 def test_samples_come_from_the_average_and_training_from_g(mnist):
@@ -68,11 +72,12 @@ def test_an_averaged_run_resumes_exactly_and_exports_the_average(mnist, tmp_path
     for a, b in zip(
         whole.g_average.model.state_dict().values(),
         resumed.g_average.model.state_dict().values(),
+        strict=True,
     ):
         assert torch.equal(a, b)
     end = whole.save(tmp_path / "whole.pt")
     G, _ = models_from_state(load_checkpoint(end))  # for sample and evaluate
-    for a, b in zip(G.parameters(), whole.g_average.model.parameters()):
+    for a, b in zip(G.parameters(), whole.g_average.model.parameters(), strict=True):
         assert torch.equal(a, b)
     small = load_checkpoint(export_weights(end, tmp_path / "small.pt"))
     for name, value in whole.g_average.model.state_dict().items():
@@ -87,7 +92,7 @@ def test_undoing_a_step_takes_back_the_average_too(mnist):
     trainer.g_update()  # half a step: G and its average moved
     trainer.undo_step()
     assert trainer.g_average.updates == 3
-    for a, b in zip(trainer.g_average.model.parameters(), before):
+    for a, b in zip(trainer.g_average.model.parameters(), before, strict=True):
         assert torch.equal(a, b)
 
 
