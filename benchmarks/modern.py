@@ -9,7 +9,7 @@ records the FID every 250 steps (500 samples), the curve notebook 11 plots.
 Then small data: 10% of the training digits (400), the last rung with and
 without DiffAugment.
 
-Usage: python benchmarks/modern.py [--steps 1500] [--seeds 0 1] [--jobs 2]
+Usage: python benchmarks/modern.py [--steps 6000] [--small-steps 3000] [--seeds 0 1]
        python benchmarks/modern.py --report   (rewrite results/modern.md only)
 Finished runs are kept under build/bench/modern/ and not run again.
 """
@@ -192,7 +192,8 @@ def _row(r: dict, label: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--small-steps", type=int, default=3000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--rungs", nargs="+", help="only these rungs (names)")
     parser.add_argument("--jobs", type=int, default=2)
@@ -213,7 +214,7 @@ def main() -> None:
     rungs = args.rungs or list(RUNGS)
     jobs = [(r, s, args.steps, False, False) for s in args.seeds for r in rungs]
     if not args.no_small:
-        jobs += [(RUNGS[-1], s, args.steps, True, a) for a in (False, True)
+        jobs += [(RUNGS[-1], s, args.small_steps, True, a) for a in (False, True)
                  for s in args.seeds[:1]]  # fmt: skip
     if args.report:
         done = [j for j in jobs if (RUNS / f"{run_key(*j)}.json").exists()]
