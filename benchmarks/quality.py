@@ -58,7 +58,8 @@ def main() -> None:
     checkpoint = str(RUN / "checkpoint.pt")
     gancourse("evaluate", checkpoint, "--device", "cpu", "--json", str(figures))
     grid = RESULTS / f"{stem}_cgan_mnist5k.png"
-    gancourse("sample", checkpoint, "--n", "100", "--out", str(grid), "--device", "cpu")
+    gancourse("sample", checkpoint, "--n", "100", "--out", str(grid), "--device", "cpu",
+              "--overwrite")  # fmt: skip
     metrics = json.loads(figures.read_text())
     steps = json.loads((RUN / "config.json").read_text())
     result = {
