@@ -147,7 +147,9 @@ def report(results: list[dict], steps: int) -> str:
         f"`benchmarks/modern.py`, width {WIDTH}, batch 64, {steps} steps. FID on the "
         "judge's features, 1,000 samples against the 1,000 held-out test digits; "
         "the floor is the FID of 1,000 training digits. Precision and recall on the "
-        "same features (k = 3).",
+        "same features (k = 3). Seconds are wall time while two to four jobs shared "
+        "the two cores, so they compare only runs made side by side (seed 1's "
+        "ladder ran two at a time with nothing else).",
         "",
         "| rung | seed | FID | floor | precision | recall | best FID (step) | s |",
         "|---|---|---|---|---|---|---|---|",
