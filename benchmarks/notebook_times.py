@@ -143,7 +143,8 @@ figure = (
     f"ladder FID (floor {floor:.2f}): "
     + ", ".join(f"{rung} {fids[rung]:.2f}" for rung in RUNGS)
     + f"; 10% data without/with DiffAugment {_small['no augmentation']:.2f}/"
-    f"{_small['DiffAugment']:.2f}; projection CGAN accuracy {cgan_accuracy:.2f}"
+    f"{_small['DiffAugment']:.2f}; CGAN accuracy, G {accuracy_g:.2f}, its average "
+    f"{cgan_accuracy:.2f}"
 )
 grid = runs[_top][2]["samples"][:64]
 """,
