@@ -16,7 +16,7 @@ from gancourse.checks.coerce import as_tensor
 from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 from gancourse.checks.inputs import random_normal, random_uniform
-from gancourse.checks.probes import call_on, check_device_safe, on_meta
+from gancourse.checks.probes import Recorder, call_on, check_device_safe, on_meta
 from gancourse.losses import zero_centred_penalty
 from gancourse.training.ema import WeightAverage
 
@@ -40,19 +40,6 @@ class _QuadraticCritic(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.inputs.append(x)
         return (self.w * x * x / 2).flatten(1).sum(dim=1)  # (N,)
-
-
-class _Recorder(nn.Module):
-    """Wraps a critic and records every input it is called on."""
-
-    def __init__(self, critic: nn.Module):
-        super().__init__()
-        self.critic = critic
-        self.inputs: list[torch.Tensor] = []
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.inputs.append(x)
-        return self.critic(x)
 
 
 _NEEDS_GRAD = (
@@ -166,7 +153,7 @@ def check_r1_penalty(r1_penalty) -> None:
         nn.Conv2d(2, 4, 3, padding=1), nn.Tanh(), nn.Flatten(), nn.Linear(96, 1),
         nn.Flatten(0),
     ).double()  # fmt: skip
-    critic = _Recorder(inner)
+    critic = Recorder(inner)
     images = random_normal(5, 2, 4, 6, seed=13).double()  # (5, 2, 4, 6)
     penalty = _run_r1(r1_penalty, critic, images, "images of shape (5, 2, 4, 6)")
     expected = zero_centred_penalty(inner, images)
@@ -193,7 +180,7 @@ def check_r1_penalty(r1_penalty) -> None:
     # 3. R2 uses the same function at G's samples: it must not reach G
     g_weight = nn.Parameter(torch.tensor(1.0, dtype=f64))  # stands in for G
     fakes = random_normal(5, 2, 4, 6, seed=14).double() * g_weight  # G's output
-    penalty = _run_r1(r1_penalty, _Recorder(inner), fakes, "G's samples")
+    penalty = _run_r1(r1_penalty, Recorder(inner), fakes, "G's samples")
     if penalty.requires_grad:
         (to_g,) = torch.autograd.grad(penalty, g_weight, allow_unused=True)
         if to_g is not None:

@@ -39,6 +39,19 @@ _WRITES = {"__setitem__", "index_put_", "copy_"}  # into a CPU tensor: left as i
 _STAND_INS = {"item": 1.0, "__float__": 1.0, "__int__": 1, "__index__": 1}
 
 
+class Recorder(nn.Module):
+    """Wraps a critic and records every input it is called on."""
+
+    def __init__(self, critic: nn.Module):
+        super().__init__()
+        self.critic = critic
+        self.inputs: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.inputs.append(x)
+        return self.critic(x)
+
+
 class _NoValueError(Exception):
     """The probe cannot go on (a branch on a value): it proves nothing."""
 

@@ -13,6 +13,7 @@ from gancourse.checks.compare import Mistake, close, first_mistake
 from gancourse.checks.core import ExerciseError, call_student
 from gancourse.checks.probes import (
     NEW_TENSORS,
+    Recorder,
     call_on,
     check_device_safe,
     gradients_reaching,
@@ -264,19 +265,6 @@ class _LinearCritic(nn.Module):
         return (x * self.w).flatten(1).sum(dim=1)  # (N,)
 
 
-class _Recorder(nn.Module):
-    """Wraps a critic and records every input it is called on."""
-
-    def __init__(self, critic: nn.Module):
-        super().__init__()
-        self.critic = critic
-        self.inputs: list[torch.Tensor] = []
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.inputs.append(x)
-        return self.critic(x)
-
-
 def _pair(shape: tuple[int, ...], seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A real and a fake batch with real - fake > 0 everywhere."""
     gen = torch.Generator().manual_seed(seed)
@@ -435,7 +423,7 @@ def check_gradient_penalty(gradient_penalty) -> None:
         nn.Linear(64, 1),
         nn.Flatten(0),
     ).double()
-    critic = _Recorder(inner)
+    critic = Recorder(inner)
     real, fake = _pair((5, 3, 4, 4), seed=2)
     g_weight = nn.Parameter(torch.tensor(1.0, dtype=f64))  # stands in for G
     fake = fake * g_weight  # G's output: it still carries G's graph
