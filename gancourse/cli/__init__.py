@@ -9,6 +9,7 @@ python -m gancourse evaluate runs/a/checkpoint.pt --n 1000 --json scores.json
 python -m gancourse export runs/a/checkpoint.pt small.pt
 python -m gancourse student --out build/student
 python -m gancourse workspace --reset 05
+python -m gancourse grade submissions/ --out grades.csv --notebooks 05
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ COMMANDS = {
     "export": "write a small copy of a checkpoint to share (weights only, fp16)",
     "student": "write student copies of the notebooks, solutions cleared",
     "workspace": "make the student workspace `make lab` opens, or reset a notebook",
+    "grade": "grade a class's submitted notebooks: grades.csv and feedback per student",
 }
 
 
