@@ -46,7 +46,8 @@ MODES = ("quick", "laptop", "full")
 SWITCH = (
     "To switch, stop JupyterLab and start it again as "
     "`GANCOURSE_MODE=quick|laptop|full make lab` (JupyterLab reads the variable when "
-    "it starts: restarting the kernel is not enough)."
+    "it starts: restarting the kernel is not enough). On a hosted Jupyter: restart "
+    "the kernel, run `%env GANCOURSE_MODE=laptop` (or quick, full), then this cell."
 )
 
 
