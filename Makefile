@@ -12,12 +12,12 @@ PARALLEL ?= -n 2 --dist loadfile
 # Jupyter refuses to run as root unless told to (containers, CI machines)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test rehearsal course student reset bench browser clean-venv
+.PHONY: lab test rehearsal course book book-check student reset bench browser clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test,book]"
 	touch $(STAMP)
 
 lab: $(STAMP)  ## set up and open your workspace in JupyterLab (your copies are never overwritten)
@@ -40,6 +40,13 @@ rehearsal: $(STAMP)  ## every notebook in full mode's settings on stand-in datas
 course: $(STAMP)  ## execute every notebook into build/course/*.html (MODE=laptop or MODE=full; default quick)
 	GANCOURSE_MODE=$(or $(MODE),quick) GANCOURSE_HEADLESS=1 $(BIN)/jupyter nbconvert --to html --execute \
 		--ExecutePreprocessor.timeout=-1 --output-dir build/course notebooks/*.ipynb
+
+book: $(STAMP)  ## run every notebook into an offline website, build/book/html (MODE=laptop|quick|full, SOLUTIONS=hide|remove, NOTEBOOKS="00 05")
+	$(BIN)/python -m book.build --mode "$(or $(MODE),laptop)" --solutions "$(or $(SOLUTIONS),hide)" \
+		--notebooks "$(NOTEBOOKS)"
+
+book-check: $(STAMP) browser  ## open every page of build/book/html in headless Chromium, offline; screenshots in build/book-screens
+	$(BIN)/python -m book.check build/book/html --screens build/book-screens
 
 student: $(STAMP)  ## make the workspace's missing student copies without opening JupyterLab
 	$(BIN)/python -m gancourse workspace --dir $(WORKSPACE)

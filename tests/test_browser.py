@@ -11,23 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from book.check import CHROMIUM, CHROMIUM_FLAGS  # Debian's chromium, headless
 from tests.servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "03_numpy_gan_2d.ipynb"
 SCREENSHOTS = ROOT / "build" / "browser"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOKEN = "gancourse-browser-test"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(

@@ -98,7 +98,7 @@ def test_the_mode_line_is_each_notebooks_first_output():
 def test_code_is_ruff_clean():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "conftest.py", "gancourse", "tests",
-         "benchmarks", "data", "notebooks"],
+         "benchmarks", "data", "notebooks", "book"],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,1 @@
+"""`make book`: the course rendered as a static website (build.py, check.py)."""
