@@ -82,7 +82,7 @@ def find_submissions(
             submission = Submission(path, student_of(path, folder, course))
             submission.problem = _read(submission, course, assigned)
             submissions.append(submission)
-    return submissions
+    return sorted(submissions, key=lambda s: (s.student.lower(), str(s.path)))
 
 
 def student_of(path: Path, folder: Path, course: dict[str, CourseNotebook]) -> str:
