@@ -66,7 +66,14 @@ PAGE_REPORT = r"""
   const report = {rawMaths: [], untypeset: 0, texErrors: 0, mathErrors: 0,
                   brokenImages: [], errorOutputs: [], ids: [], links: []};
   const code = 'pre, code, script, style, textarea, .MathJax_Preview';
-  const raw = /\$\$|\$[^\s$][^$\n]*\$|\\\(|\\\[|Math Processing Error/;
+  // a pair of dollars, a lone dollar against maths ("-1$ "), TeX's delimiters, or a
+  // TeX command: what is left when the markdown split a formula apart
+  const raw = new RegExp([
+    String.raw`\$\$`, String.raw`\$[^\s$][^$\n]*\$`,
+    String.raw`[^\s$]\$(?=[\s).,;:!?"]|$)`,
+    String.raw`\\\(`, String.raw`\\\[`,
+    String.raw`\\(text|math[a-z]+|frac|sum|log|cdot|sigma|nabla|operatorname)\b`,
+    'Math Processing Error'].join('|'));
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;

@@ -243,6 +243,12 @@ def test_a_good_page_passes_the_check(site):
     ("body", "mathjax", "problem"),
     [
         ("<p>where $x$ is an image</p>", None, "raw maths in the text: 'where $x$"),
+        (  # a formula split by the markdown: a line of it began with "+ " (a list)
+            r"<p>Minimising $-f(\text{real})</p><ul><li>f(\text{fake})$ up</li></ul>",
+            None,
+            r"raw maths in the text: 'Minimising $-f(\\text{real})'",
+        ),
+        ("<p>as targets, real score -1$ and fake 1</p>", None, "score -1$"),
         (GOOD_BODY, "mathjax/Missing.js", "MathJax did not load"),
         (GOOD_BODY + '<img src="missing.png">', None, "image not loaded: missing.png"),
         (
@@ -265,6 +271,8 @@ def test_a_good_page_passes_the_check(site):
     ],
     ids=[
         "dollars",
+        "split-formula",
+        "lone-dollar",
         "mathjax-path",
         "image",
         "traceback",
