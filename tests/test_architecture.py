@@ -168,7 +168,8 @@ def test_every_command_has_a_working_help(capsys):
     assert main(["--help"]) == 0
     top = capsys.readouterr().out
     assert list(COMMANDS) == ["datasets", "train", "sample", "classifier",
-                              "evaluate", "export", "student", "workspace"]  # fmt: skip
+                              "evaluate", "export", "student", "workspace",
+                              "grade"]  # fmt: skip
     for name, help in COMMANDS.items():
         assert name in top and help[:30] in top
         assert main([name, "--help"]) == 0
