@@ -75,6 +75,9 @@ def test_a_resumed_run_keeps_its_recipe_and_its_best(tmp_path, capsys):
         (["--projection"], "dcgan", "--projection is how a cgan's D"),
         (["--projection"], "acgan", "acgan has a class head instead"),
         (["--keep-best", "0"], "dcgan", "--keep-best must be at least 1"),
+        (["--augment", ""], "dcgan", "--augment '' names no augmentation"),
+        (["--augment", " , "], "dcgan", "names no augmentation"),
+        (["--keep-best", "5"], "dcgan", "--keep-best 5 is more than --steps 4"),
     ],
 )
 def test_bad_modern_options_are_refused_before_any_work(

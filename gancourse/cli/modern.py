@@ -83,8 +83,12 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--penalty-every must be at least 1, got {args.penalty_every}."
         )
-    if args.augment is not None:
-        check_policy(args.augment)
+    if args.augment is not None and not check_policy(args.augment):
+        raise UsageError(
+            f"--augment {args.augment!r} names no augmentation: give a policy such "
+            f"as translation,cutout (from {', '.join(POLICIES)}), or leave --augment "
+            "out for none."
+        )
     if args.ema is not None and not 0 <= args.ema < 1:
         raise UsageError(
             f"--ema must be in [0, 1) (e.g. 0.999; 0 turns it off), got {args.ema}."
@@ -98,6 +102,12 @@ def check_arguments(args: argparse.Namespace) -> None:
     if args.keep_best is not None:
         if args.keep_best < 1:
             raise UsageError(f"--keep-best must be at least 1, got {args.keep_best}.")
+        if args.steps is not None and args.keep_best > args.steps:
+            raise UsageError(
+                f"--keep-best {args.keep_best} is more than --steps {args.steps}: "
+                "the FID would never be measured and no best.pt written; choose "
+                f"--keep-best {max(1, args.steps // 4)} or so."
+            )
         if args.dataset not in SHIPPED_CLASSIFIERS:
             raise UsageError(
                 f"--keep-best measures FID with a shipped judge, and there is none "
