@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from book.prepare import (
     prepare,
     unlink_absent,
 )
-from gancourse.runtime import MODES
+from gancourse.runtime import MODES, kernel_environment
 
 BOOK_DIR = Path(__file__).resolve().parent
 ROOT = BOOK_DIR.parent
@@ -70,17 +69,6 @@ def check_options(mode: str, solutions: str) -> None:
             f"MODE={mode!r} is not a mode: use MODE=quick, MODE=laptop or MODE=full."
         )
     check_solutions(solutions)
-
-
-def kernel_environment(mode: str) -> dict[str, str]:
-    """The kernels' variables: this mode, headless; other mode switches dropped."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("GANCOURSE_QUICK", "GANCOURSE_REHEARSAL")
-    }
-    env.update(GANCOURSE_MODE=mode, GANCOURSE_HEADLESS="1")
-    return env
 
 
 def execute(path: Path, mode: str) -> nbformat.NotebookNode:

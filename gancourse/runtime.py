@@ -114,6 +114,21 @@ def _read_environment() -> tuple[bool, str, str, bool]:
     return rehearsal, mode, reason, _read_headless(os.environ.get("GANCOURSE_HEADLESS"))
 
 
+def kernel_environment(mode: str) -> dict[str, str]:
+    """Variables for a kernel run with no person at it: this process's, in `mode`.
+
+    The other mode switches (GANCOURSE_QUICK, GANCOURSE_REHEARSAL) are dropped so
+    `mode` is the one in force; headless, so live panels train before returning.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("GANCOURSE_QUICK", "GANCOURSE_REHEARSAL")
+    }
+    env.update(GANCOURSE_MODE=mode, GANCOURSE_HEADLESS="1")
+    return env
+
+
 def _exit_if_python_m(error: UsageError) -> None:
     """Under `python -m gancourse`, a bad variable is one error line, not a traceback.
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import re
 import secrets
 import subprocess
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gancourse.grading.submissions import CourseNotebook
+from gancourse.runtime import kernel_environment
 
 RESULTS = ("passed", "failed", "not attempted", "error", "missing")
 CHECK_SECONDS = 60  # one exercise's check; they take a few seconds at most
@@ -107,7 +107,7 @@ def grade_notebook(
             allow_errors=True,
             resources={"metadata": {"path": folder}},
         )
-        environment = kernel_environment(mode)
+        environment = grading_environment(mode)
         with client.setup_kernel(env=environment, stderr=subprocess.DEVNULL):
             dead = _run_cells(client, run, start + timeout, timeout)
             for module, exercise in course.exercises:
@@ -160,17 +160,11 @@ def _run_cells(client, run: NotebookRun, deadline: float, timeout: float) -> boo
     return False
 
 
-def kernel_environment(mode: str) -> dict[str, str]:
-    """The kernel's variables: this process's, with the mode, headless, one thread."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GANCOURSE_")}
-    env.update(
-        GANCOURSE_MODE=mode,
-        GANCOURSE_HEADLESS="1",  # no person at the notebook: panels train in place
-        GANCOURSE_THREADS=os.environ.get("GANCOURSE_THREADS", "1"),
-        MPLBACKEND="Agg",
-    )
-    if "GANCOURSE_DATA" in os.environ:
-        env["GANCOURSE_DATA"] = os.environ["GANCOURSE_DATA"]
+def grading_environment(mode: str) -> dict[str, str]:
+    """The kernel's variables: headless in `mode`, one thread unless set, no display."""
+    env = kernel_environment(mode)
+    env.setdefault("GANCOURSE_THREADS", "1")  # a class is graded beside other work
+    env["MPLBACKEND"] = "Agg"
     return env
 
 
