@@ -21,7 +21,7 @@ import pytest
 
 from gancourse.grading import course_notebooks, find_submissions
 from gancourse.grading.execute import MIME
-from gancourse.grading.report import feedback_text, safe_file_name
+from gancourse.grading.report import feedback_files, feedback_text, safe_file_name
 from gancourse.grading.submissions import identify, student_of
 from gancourse.student import clear_solutions
 from tests.test_cli import refused
@@ -287,6 +287,15 @@ def test_feedback_file_names_cannot_escape_the_folder():
     assert safe_file_name("../../etc/passwd") == "etc_passwd"
     assert safe_file_name("Ann Smith") == "Ann_Smith"
     assert safe_file_name("..") == "student"
+
+
+def test_students_whose_names_look_alike_keep_one_feedback_file_each(tmp_path):
+    names = ["Ann Smith", "Ann_Smith", "Ann Smith", "ann", "ANN"]
+    files = feedback_files(tmp_path, names)
+    assert [path.name for path in files.values()] == [
+        "Ann_Smith.txt", "Ann_Smith-2.txt", "ann.txt", "ANN-2.txt"
+    ]  # fmt: skip
+    assert all(path.parent == tmp_path for path in files.values())
 
 
 def test_feedback_text_counts_and_explains():

@@ -100,7 +100,7 @@ def add_arguments(command: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the options, then grade every submission, writing as it goes."""
     from gancourse.grading import course_notebooks, find_submissions
-    from gancourse.grading.report import safe_file_name
+    from gancourse.grading.report import feedback_files
 
     course = course_notebooks()
     assigned = _assigned(args.notebooks, course)
@@ -112,14 +112,11 @@ def run(args: argparse.Namespace) -> int:
             f"no notebooks (*.ipynb) in {args.submissions}: pass the folder that "
             "holds the students' notebooks or their folders."
         )
-    taken = [
-        s
-        for s in submissions
-        if (feedback / f"{safe_file_name(s.student)}.txt").exists()
-    ]
+    files = feedback_files(feedback, [s.student for s in submissions])
+    taken = [student for student, path in files.items() if path.exists()]
     if taken and not args.overwrite:
         raise UsageError(
-            f"{feedback} already holds feedback for {taken[0].student}: pass "
+            f"{feedback} already holds feedback for {taken[0]}: pass "
             "--overwrite to replace it, or choose another --feedback folder."
         )
     print(WARNING)
@@ -131,12 +128,12 @@ def run(args: argparse.Namespace) -> int:
         new, note = _grade(submission, args)
         rows += new
         notes.setdefault(submission.student, {})[new[0]["file"]] = note
-        _save(args.out, feedback, rows, notes, [submission.student])
+        _save(args.out, files, rows, notes, [submission.student])
         args.written = [args.out, feedback]
         seconds = time.monotonic() - start
         file = new[0]["file"]
         print(f"{submission.student}  {file}  {_summary(new)}  ({seconds:.0f} s)")
-    _save(args.out, feedback, rows, notes, list(notes))  # undo what a notebook wrote
+    _save(args.out, files, rows, notes, list(notes))  # undo what a notebook wrote
     print(f"wrote {args.out} ({len(rows)} rows) and {feedback}/ (one file per student)")
     return 0
 
@@ -169,7 +166,7 @@ def _grade(submission, args: argparse.Namespace) -> tuple[list[dict], str]:
 
 
 def _save(
-    out: Path, feedback: Path, rows: list[dict], notes: dict, students: list
+    out: Path, files: dict, rows: list[dict], notes: dict, students: list
 ) -> None:
     """Write grades.csv and the named students' feedback from what is in memory."""
     from gancourse.grading import write_feedback, write_grades
@@ -178,7 +175,7 @@ def _save(
         write_grades(out, rows)
         for student in students:
             mine = [row for row in rows if row["student"] == student]
-            write_feedback(feedback, student, mine, notes.get(student, {}))
+            write_feedback(files[student], student, mine, notes.get(student, {}))
 
 
 def _assigned(numbers: list[str] | None, course: dict) -> list[str] | None:

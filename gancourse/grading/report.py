@@ -54,14 +54,25 @@ def feedback_text(student: str, rows: list[dict], notes: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def write_feedback(
-    folder: Path, student: str, rows: list[dict], notes: dict[str, str]
-) -> Path:
-    """Write a student's feedback to folder/<safe name>.txt, atomically."""
-    return write_text_atomic(
-        Path(folder) / f"{safe_file_name(student)}.txt",
-        feedback_text(student, rows, notes),
-    )
+def write_feedback(path: Path, student: str, rows: list[dict], notes: dict) -> Path:
+    """Write a student's feedback to `path`, atomically."""
+    return write_text_atomic(path, feedback_text(student, rows, notes))
+
+
+def feedback_files(folder: Path, students: list[str]) -> dict[str, Path]:
+    """Each student's feedback file in folder: a safe name, made unique (-2, -3)."""
+    files: dict[str, Path] = {}
+    for student in students:
+        if student in files:
+            continue
+        stem = base = safe_file_name(student)
+        taken = {path.stem.lower() for path in files.values()}  # macOS: ann = Ann
+        count = 1
+        while stem.lower() in taken:  # 'Ann Smith' and 'Ann_Smith' are two students
+            count += 1
+            stem = f"{base}-{count}"
+        files[student] = Path(folder) / f"{stem}.txt"
+    return files
 
 
 def safe_file_name(name: str) -> str:
