@@ -1,0 +1,110 @@
+"""The verdicts benchmarks/modern.py writes into results/modern.md.
+
+The report states whether a target is met; a verdict drawn from one seed, from
+runs of different seeds, or from the wrong pair of rungs would be a false claim.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from gancourse.training.ladder import RUNGS
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "modern.py"
+
+
+@pytest.fixture(scope="module")
+def modern():
+    spec = importlib.util.spec_from_file_location("bench_modern", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(rung, seed, fid, steps=6000, data=4000, augment=None):
+    """One run's result as modern.py records it."""
+    return {
+        "rung": rung,
+        "seed": seed,
+        "steps": steps,
+        "data": data,
+        "augment": augment,
+        "fid": fid,
+        "floor": 0.2,
+        "precision": 0.7,
+        "recall": 0.7,
+        "best_fid": fid,
+        "best_step": steps,
+        "fid_curve": [[2000, steps], [5.0, fid]],
+        "seconds": 1.0,
+    }
+
+
+def verdict(lines):
+    (line,) = [line for line in lines if line.startswith("Target")]
+    return line.rsplit("target ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"),
+    [((1.5, 1.5), "met."), ((1.5, 1.7), "NOT met."), ((1.4, 1.6), "met.")],
+)
+def test_the_ladder_is_judged_on_the_mean_of_the_seeds(modern, top, expected):
+    # DCGAN mean 3.0; half of it is 1.5 exactly, 1.6 is above, (1.4 + 1.6) / 2 is on it
+    runs = [run(RUNGS[0], 0, 2.8), run(RUNGS[0], 1, 3.2)]
+    runs += [run(RUNGS[-1], seed, fid) for seed, fid in enumerate(top)]
+    assert verdict(modern._ladder(runs)) == expected
+
+
+def test_one_seed_or_different_seeds_are_not_judged(modern):
+    one = [run(RUNGS[0], 0, 3.0), run(RUNGS[-1], 0, 1.0)]
+    assert verdict(modern._ladder(one)).startswith("not judged")
+    apart = [run(RUNGS[0], 0, 3.0), run(RUNGS[0], 1, 3.0), run(RUNGS[-1], 0, 1.0)]
+    apart.append(run(RUNGS[-1], 2, 1.0))
+    assert verdict(modern._ladder(apart)).startswith("not judged")
+
+
+def test_the_ladder_compares_the_top_rung_not_a_middle_one(modern):
+    runs = [run(RUNGS[0], s, 3.0) for s in (0, 1)]
+    runs += [run(RUNGS[1], s, 1.0) for s in (0, 1)]  # a middle rung at a third
+    runs += [run(RUNGS[-1], s, 2.0) for s in (0, 1)]
+    assert verdict(modern._ladder(runs)) == "NOT met."
+
+
+def small(seed, fid, augment=None, steps=16000):
+    return run(RUNGS[0], seed, fid, steps=steps, data=400, augment=augment)
+
+
+def test_diffaugment_is_judged_on_two_seeds_at_the_longest_budget(modern):
+    runs = [small(s, 3.3, steps=6000) for s in (0, 1)]
+    runs += [small(s, 3.9, "translation", steps=6000) for s in (0, 1)]
+    runs += [small(0, 4.2), small(1, 4.0), small(0, 3.1, "translation")]
+    runs.append(small(1, 3.5, "translation"))
+    (line,) = [line for line in modern._small_verdict(runs) if line]
+    assert "16000 steps, 2 seeds" in line and line.endswith(": met.")
+    # the 6,000-step pair, where DiffAugment lost, is not the one judged
+    worse = runs[:4] + [small(0, 3.0), small(1, 3.0)] + runs[6:]
+    (line,) = [line for line in modern._small_verdict(worse) if line]
+    assert line.endswith("NOT met.")
+
+
+def test_diffaugment_with_one_seed_or_two_policies_is_not_judged(modern):
+    assert modern._small_verdict([small(0, 4.2), small(0, 3.1, "translation")]) == []
+    mixed = [small(s, 4.0) for s in (0, 1)]
+    mixed += [small(0, 3.0, "translation"), small(1, 3.0, "cutout")]
+    assert modern._small_verdict(mixed) == []
+
+
+def test_the_report_names_every_budget(modern):
+    runs = [run(rung, s, 3.0) for rung in RUNGS for s in (0, 1)]
+    runs += [
+        run(r, s, 2.0, steps=n)
+        for r in RUNGS[::4]
+        for s in (0, 1)
+        for n in (16000, 20000)
+    ]
+    text = modern.report(runs, 6000, [16000, 20000])
+    assert "## The ladder at 6000 steps" in text
+    assert "## A longer budget: 16000 steps" in text
+    assert "## A longer budget: 20000 steps" in text
