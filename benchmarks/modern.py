@@ -340,6 +340,10 @@ def main() -> None:
     text = report(results, args.steps, args.long_steps)
     (RESULTS / "modern.md").write_text(text)
     print(text)
+    if not args.report:  # the kept checkpoints, judged again (ema_batchnorm.py)
+        subprocess.run(
+            [sys.executable, ROOT / "benchmarks" / "ema_batchnorm.py"], check=True
+        )
 
 
 if __name__ == "__main__":
