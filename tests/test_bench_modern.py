@@ -83,10 +83,15 @@ def test_diffaugment_is_judged_on_two_seeds_at_the_longest_budget(modern):
     runs.append(small(1, 3.5, "translation"))
     (line,) = [line for line in modern._small_verdict(runs) if line]
     assert "16000 steps, 2 seeds" in line and line.endswith(": met.")
+    assert "lower with it in 2 of 2 seeds" in line
     # the 6,000-step pair, where DiffAugment lost, is not the one judged
     worse = runs[:4] + [small(0, 3.0), small(1, 3.0)] + runs[6:]
     (line,) = [line for line in modern._small_verdict(worse) if line]
-    assert line.endswith("NOT met.")
+    assert line.endswith("NOT met.") and "lower with it in 0 of 2 seeds" in line
+    # a mean won by one seed alone says so
+    split = runs[:4] + [small(0, 4.2), small(1, 3.0)] + runs[6:]
+    (line,) = [line for line in modern._small_verdict(split) if line]
+    assert line.endswith(": met.") and "lower with it in 1 of 2 seeds" in line
 
 
 def test_diffaugment_with_one_seed_or_two_policies_is_not_judged(modern):
