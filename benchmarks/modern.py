@@ -154,6 +154,8 @@ def report(results: list[dict], steps: int, long_steps: list[int]) -> str:
         "the two cores, so they compare only runs made side by side (seed 1's "
         f"{steps}-step ladder ran two at a time with nothing else).",
         "",
+        f"Written by `python benchmarks/modern.py {' '.join(sys.argv[1:])}`.",
+        "",
         "The runs are deterministic: a longer run's FID curve repeats a shorter "
         "run's, step for step, up to the shorter one's end (checked for the DCGAN's "
         "seed 0 at 16,000 and 20,000 steps), so each budget's table is what a run "
@@ -208,8 +210,8 @@ def report(results: list[dict], steps: int, long_steps: list[int]) -> str:
             curve = zip(*r["fid_curve"], strict=True)
             points = [f"{s}: {f:.2f}" for s, f in curve if s % 2000 == 0]
             lines.append(
-                f"- {r['rung']}, {r['augment'] or 'none'}, {r['steps']} steps: "
-                + ", ".join(points)
+                f"- {r['rung']}, {r['augment'] or 'none'}, {r['steps']} steps, "
+                f"seed {r['seed']}: " + ", ".join(points)
             )
     return "\n".join(lines) + "\n"
 
