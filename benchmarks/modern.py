@@ -29,6 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from gancourse.files import write_text_atomic
 from gancourse.training.ladder import RUNGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,27 +218,25 @@ def report(results: list[dict], steps: int, long_steps: list[int]) -> str:
 
 
 def _small_verdict(small: list[dict]) -> list[str]:
-    """Mean FID without and with DiffAugment at the longest budget run with 2 seeds."""
+    """Mean FID without and with DiffAugment at the longest budget with 2+ seeds."""
     for steps in sorted({r["steps"] for r in small}, reverse=True):
         runs = [r for r in small if r["steps"] == steps and r["rung"] == RUNGS[0]]
-        without = [r["fid"] for r in runs if not r["augment"]]
         policies = {r["augment"] for r in runs if r["augment"]}
-        if len(without) < 2 or len(policies) != 1:
+        if len(policies) != 1:
             continue
         policy = policies.pop()
-        with_ = [r["fid"] for r in runs if r["augment"] == policy]
-        if len(with_) != len(without):
-            continue
-        a, b = sum(without) / len(without), sum(with_) / len(with_)
-        pairs = {r["seed"]: [] for r in runs}
-        for r in sorted(runs, key=lambda r: bool(r["augment"])):
-            pairs[r["seed"]].append(r["fid"])
-        lower = sum(augmented < plain for plain, augmented in pairs.values())
+        plain = {r["seed"]: r["fid"] for r in runs if not r["augment"]}
+        augmented = {r["seed"]: r["fid"] for r in runs if r["augment"] == policy}
+        if len(plain) < 2 or plain.keys() != augmented.keys():
+            continue  # a verdict needs the same two or more seeds on both sides
+        a = sum(plain.values()) / len(plain)
+        b = sum(augmented.values()) / len(augmented)
+        lower = sum(augmented[seed] < fid for seed, fid in plain.items())
         return [
             "",
-            f"{RUNGS[0]}, {steps} steps, {len(without)} seeds: mean FID {a:.2f} "
+            f"{RUNGS[0]}, {steps} steps, {len(plain)} seeds: mean FID {a:.2f} "
             f"without DiffAugment, {b:.2f} with `{policy}`; lower with it in "
-            f"{lower} of {len(pairs)} seeds. Target: DiffAugment lowers the 10%-data "
+            f"{lower} of {len(plain)} seeds. Target: DiffAugment lowers the 10%-data "
             f"FID (on the mean): {'met' if b < a else 'NOT met'}.",
         ]
     return []
@@ -319,7 +318,7 @@ def main() -> None:
         rung, seed, steps = args.one[0], int(args.one[1]), int(args.one[2])
         result = one_run(rung, seed, steps, args.small, args.augment)
         key = run_key(rung, seed, steps, args.small, args.augment)
-        (RUNS / f"{key}.json").write_text(json.dumps(result, indent=1))
+        write_text_atomic(RUNS / f"{key}.json", json.dumps(result, indent=1))
         return
     rungs = args.rungs or list(RUNGS)
     ends = [r for r in rungs if r in (RUNGS[0], RUNGS[-1])]  # DCGAN and the top
@@ -335,6 +334,7 @@ def main() -> None:
             for seed in args.seeds:
                 for augment in (None, args.small_long_policy):
                     jobs.append((RUNGS[0], seed, n, True, augment))
+    jobs = list(dict.fromkeys(jobs))  # overlapping options must not run a job twice
     if args.report:
         done = [j for j in jobs if (RUNS / f"{run_key(*j)}.json").exists()]
         results = [json.loads((RUNS / f"{run_key(*j)}.json").read_text()) for j in done]

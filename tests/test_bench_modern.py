@@ -96,6 +96,9 @@ def test_diffaugment_is_judged_on_two_seeds_at_the_longest_budget(modern):
 
 def test_diffaugment_with_one_seed_or_two_policies_is_not_judged(modern):
     assert modern._small_verdict([small(0, 4.2), small(0, 3.1, "translation")]) == []
+    apart = [small(s, 4.0) for s in (0, 1)]
+    apart += [small(s, 3.0, "translation") for s in (0, 2)]  # seeds 1, 2 unpaired
+    assert modern._small_verdict(apart) == []
     mixed = [small(s, 4.0) for s in (0, 1)]
     mixed += [small(0, 3.0, "translation"), small(1, 3.0, "cutout")]
     assert modern._small_verdict(mixed) == []
