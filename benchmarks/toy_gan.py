@@ -23,7 +23,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from gancourse.metrics import mode_coverage  # noqa: E402
+from gancourse.metrics import mode_coverage, quality_radius  # noqa: E402
 from gancourse.numpy_gans.toy import ToyGAN, ToyGANConfig, train_toy_gan  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -72,7 +72,29 @@ def timed_run(**options) -> dict:
         "steps": gan.step,
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu_seconds, 1),
+        "steepness": steepness_split(gan),
     }
+
+
+def steepness_split(gan: ToyGAN) -> dict:
+    """Modes and high quality of the flatter and the steeper half of the samples.
+
+    The samples are gan.sample(SAMPLES, seed=123)'s; steepness is the norm of G's
+    Jacobian at each one's noise (ToyGAN.generator_steepness).
+    """
+    noise = gan.noise(SAMPLES, np.random.default_rng(123))  # (SAMPLES, z_dim)
+    points = gan.generator(noise).astype(np.float64)  # (SAMPLES, 2)
+    steepness = gan.generator_steepness(noise)  # (SAMPLES,)
+    steep = steepness > np.median(steepness)  # (SAMPLES,)
+    split = {}
+    for name, half in (("flatter_half", ~steep), ("steeper_half", steep)):
+        modes, high_quality = mode_coverage(points[half], gan.dataset)
+        split[name] = {"modes": modes, "high_quality": round(high_quality, 4)}
+    distances = np.linalg.norm(points[:, None] - gan.dataset.centres[None], axis=2)
+    poor = distances.min(axis=1) > quality_radius(gan.dataset)  # (SAMPLES,)
+    share = float(steep[poor].mean()) if poor.any() else None  # None: none poor
+    split["poor_in_steeper_half"] = None if share is None else round(share, 4)
+    return split
 
 
 def show(label: str, row: dict) -> None:
@@ -156,6 +178,29 @@ def write(record: dict) -> None:
         lines.append(
             f"| {label} | {row['modes']}/{row['of']} | {row['high_quality']:.3f} | "
             f"{row['steps']} | {row['seconds']} | {row['cpu_seconds']} |"
+        )
+    lines += [
+        "",
+        "## Where the poor samples come from",
+        "",
+        "The same samples split at the median of G's steepness, the norm of its "
+        "Jacobian dG/dz at each sample's noise (`ToyGAN.generator_steepness`). "
+        "Poor: not high quality.",
+        "",
+        "| run | high quality, flatter half | high quality, steeper half "
+        "| modes, flatter half | modes, steeper half "
+        "| poor samples in the steeper half |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, row in rows[: len(record["ring8"]) + len(record["grid25"])]:
+        split = row["steepness"]
+        flat, steep = split["flatter_half"], split["steeper_half"]
+        poor = split["poor_in_steeper_half"]
+        lines.append(
+            f"| {label} | {flat['high_quality']:.3f} | {steep['high_quality']:.3f} | "
+            f"{flat['modes']}/{row['of']} | {steep['modes']}/{row['of']} | "
+            + ("none poor" if poor is None else f"{poor:.0%}")
+            + " |"
         )
     lines += [
         "",

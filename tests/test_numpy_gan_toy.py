@@ -172,3 +172,47 @@ def test_fit_refuses_fewer_than_one_step():
     gan.d_steps = 0
     with pytest.raises(UsageError, match="d_steps and g_steps must be at least 1"):
         gan.train_step()
+
+
+def jacobians(gan, noise):
+    """G's Jacobians dG/dz, (N, 2, z_dim), multiplied out layer by layer."""
+    from gancourse.nn_numpy import Dense, LeakyReLU
+
+    x = noise.astype(np.float64)  # (N, z_dim)
+    jac = np.broadcast_to(np.eye(noise.shape[1]), (len(noise), *[noise.shape[1]] * 2))
+    for layer in gan.generator.layers:
+        if isinstance(layer, Dense):
+            weight = layer.params["W"].astype(np.float64)  # (n_out, n_in)
+            x = x @ weight.T + layer.params["b"]
+            jac = np.einsum("oi,nik->nok", weight, jac)
+        else:
+            assert isinstance(layer, LeakyReLU)
+            slope = np.where(x > 0, 1.0, layer.alpha)  # (N, width)
+            x, jac = x * slope, jac * slope[:, :, None]
+    return jac  # (N, 2, z_dim)
+
+
+def test_generator_steepness_is_the_norm_of_gs_jacobian():
+    gan = train_toy_gan("grid25", steps=30, **SMALL)
+    noise = gan.noise(200, np.random.default_rng(0))  # (200, z_dim)
+    expected = np.sqrt((jacobians(gan, noise) ** 2).sum(axis=(1, 2)))  # (200,)
+    steepness = gan.generator_steepness(noise)
+    assert steepness.shape == (200,)
+    np.testing.assert_allclose(steepness, expected, rtol=1e-4)
+    assert expected.std() > 0.01 * expected.mean()  # not one number for every z
+
+
+def test_generator_steepness_leaves_training_alone():
+    gan = ToyGAN(**SMALL)
+    for _, grad in gan.generator.parameters():
+        grad[...] = 1.5  # gradients a caller has not used yet
+    before = weights(gan.generator)
+    gan.generator_steepness(gan.noise(50))
+    assert same(before, gan.generator)
+    assert all((grad == 1.5).all() for _, grad in gan.generator.parameters())
+
+
+@pytest.mark.parametrize("shape", [(10,), (10, 3), (10, 4, 1)])
+def test_generator_steepness_refuses_noise_of_the_wrong_shape(shape):
+    with pytest.raises(UsageError, match=r"noise must have shape \(N, 4\)"):
+        ToyGAN(**SMALL).generator_steepness(np.zeros(shape))

@@ -248,6 +248,30 @@ class ToyGAN(AlternatingTraining):
         self.discriminator.zero_grad()
         return -grad_input[:, :2]
 
+    def generator_steepness(self, noise: np.ndarray) -> np.ndarray:
+        """How fast G's output moves with its noise, per noise vector, (N,).
+
+        The Frobenius norm of G's Jacobian dG/dz, a (2, z_dim) matrix per noise
+        vector: large where G's output jumps from one mode to the next.
+        """
+        noise = np.asarray(noise, dtype=DTYPE)  # (N, z_dim)
+        if noise.ndim != 2 or noise.shape[1] != self.config.z_dim:
+            raise UsageError(
+                f"noise must have shape (N, {self.config.z_dim}), got {noise.shape}: "
+                f"make it with gan.noise(N)."
+            )
+        kept = [grad.copy() for _, grad in self.generator.parameters()]
+        points = self.generator(noise)  # (N, 2); backward reuses this pass
+        squares = np.zeros(len(noise))  # (N,)
+        for axis in range(points.shape[1]):
+            unit = np.zeros_like(points)  # (N, 2)
+            unit[:, axis] = 1.0
+            row = self.generator.backward(unit)  # (N, z_dim): d point[axis] / dz
+            squares += (row.astype(np.float64) ** 2).sum(axis=1)
+        for (_, grad), before in zip(self.generator.parameters(), kept, strict=True):
+            np.copyto(grad, before)  # backward added into G's weight gradients
+        return np.sqrt(squares)
+
     def __repr__(self) -> str:
         c = self.config
         return (
