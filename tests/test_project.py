@@ -95,10 +95,32 @@ def test_the_mode_line_is_each_notebooks_first_output():
         assert not {"print", "display", "show_images"} & set(before), path.name
 
 
+LINTED = [
+    "conftest.py",
+    "gancourse",
+    "tests",
+    "benchmarks",
+    "data",
+    "notebooks",
+    "book",
+]
+
+
 def test_code_is_ruff_clean():
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "conftest.py", "gancourse", "tests",
-         "benchmarks", "data", "notebooks", "book"],
-        cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "ruff", "check", *LINTED],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_ruff_formatted():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", *LINTED],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
