@@ -1,10 +1,10 @@
-"""mode_coverage on hand-made samples whose answer we know."""
+"""mode_coverage and mode_counts on hand-made samples whose answer we know."""
 
 import numpy as np
 import pytest
 
 from gancourse.data import load_dataset
-from gancourse.metrics import RADIUS_FLOOR, mode_coverage, quality_radius
+from gancourse.metrics import RADIUS_FLOOR, mode_counts, mode_coverage, quality_radius
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,24 @@ def test_radius_can_be_given_and_a_name_is_accepted():
 def test_samples_of_the_wrong_shape_are_refused(ring8, bad):
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         mode_coverage(bad, ring8)
+
+
+def test_mode_counts_count_high_quality_samples_per_mode_in_centre_order(ring8):
+    samples = np.concatenate(
+        [
+            np.repeat(ring8.centres[[0]], 3, axis=0),  # 3 on mode 0
+            ring8.centres[[5]] + [0.0, 0.05],  # 1 on mode 5, inside 3 std (0.06)
+            ring8.centres[[5]] + [0.0, 0.07],  # nearest mode 5, outside: poor
+            np.zeros((2, 2)),  # the ring's middle: poor
+        ]
+    )  # (7, 2)
+    counts = mode_counts(samples, ring8)  # (8,)
+    assert counts.tolist() == [3, 0, 0, 0, 0, 1, 0, 0]
+    assert mode_coverage(samples, ring8) == (2, 4 / 7)
+    assert mode_counts(samples, "ring8", radius=0.1)[5] == 2
+
+
+def test_the_data_itself_fills_every_mode_about_equally():
+    grid = load_dataset("grid25")
+    counts = mode_counts(grid.sample(5000, 0), grid)  # (25,), about 200 each
+    assert counts.min() > 150 and counts.max() < 250

@@ -8,6 +8,7 @@ import torch
 from torch.nn.functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cross_entropy,
     mse_loss,
 )
 
@@ -22,6 +23,7 @@ from gancourse.nn_numpy import (
     bce_with_logits,
     init,
     mse,
+    softmax_cross_entropy,
 )
 
 TOL = 1e-5
@@ -85,6 +87,37 @@ def test_bce_with_logits_is_stable_at_huge_logits():
     assert math.isfinite(loss) and loss == pytest.approx(torch_loss, rel=1e-12)
     assert loss == pytest.approx((1000 + 1000 + math.log(2)) / 5)
     np.testing.assert_allclose(grad, torch_grad, atol=1e-12)
+
+
+def test_softmax_cross_entropy_matches_torch_and_finite_differences():
+    rng = np.random.default_rng(2)
+    logits = 3 * rng.normal(size=(6, 5))  # (N, K)
+    labels = np.array([0, 4, 2, 2, 1, 3])  # (N,)
+    loss, grad = softmax_cross_entropy(logits, labels)
+    assert isinstance(loss, float) and grad.shape == logits.shape
+    logits_torch = torch.tensor(logits, requires_grad=True)
+    want = cross_entropy(logits_torch, torch.tensor(labels))
+    want.backward()
+    assert loss == pytest.approx(want.item(), rel=1e-12)
+    np.testing.assert_allclose(grad, logits_torch.grad.numpy(), atol=1e-12)
+    h = 1e-6
+    for index in [(0, 0), (1, 4), (3, 1)]:
+        up, down = logits.copy(), logits.copy()
+        up[index] += h
+        down[index] -= h
+        numeric = (
+            softmax_cross_entropy(up, labels)[0]
+            - softmax_cross_entropy(down, labels)[0]
+        ) / (2 * h)
+        assert grad[index] == pytest.approx(numeric, rel=1e-5)
+
+
+def test_softmax_cross_entropy_is_stable_at_huge_logits():
+    logits = np.array([[1000.0, 0.0, -1000.0], [1000.0, 0.0, -1000.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        loss, grad = softmax_cross_entropy(logits, np.array([0, 2]))
+    assert loss == pytest.approx((0.0 + 2000.0) / 2)
+    np.testing.assert_allclose(grad, [[0, 0, 0], [0.5, 0, -0.5]], atol=1e-12)
 
 
 def test_bce_clips_probabilities_and_broadcasts_a_scalar_target():

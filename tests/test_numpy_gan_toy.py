@@ -158,6 +158,9 @@ def test_generator_gradients_point_towards_the_data():
         ({"steps": 0}, "steps must be a whole number of at least 1"),
         ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
         ({"batch_size": 30, "pack": 4}, "must be a multiple of pack"),
+        ({"codes": 1}, "codes must be 0 .no code. or a whole number of at least 2"),
+        ({"codes": 2.5}, "codes must be 0"),
+        ({"info": -1}, "info must be at least 0"),
     ],
 )
 def test_bad_options_raise_one_clear_error_before_training(options, fix):
@@ -216,3 +219,99 @@ def test_generator_steepness_leaves_training_alone():
 def test_generator_steepness_refuses_noise_of_the_wrong_shape(shape):
     with pytest.raises(UsageError, match=r"noise must have shape \(N, 4\)"):
         ToyGAN(**SMALL).generator_steepness(np.zeros(shape))
+
+
+def test_codes_put_a_one_hot_code_before_the_noise():
+    gan = ToyGAN(codes=5, **SMALL)
+    noise = gan.noise(2000, np.random.default_rng(0))  # (2000, 5 + 4)
+    assert noise.shape == (2000, 9) and gan.noise_dim == 9
+    assert gan.generator.layers[0].params["W"].shape == (16, 9)
+    one_hot = noise[:, :5]  # (2000, 5)
+    assert ((one_hot != 0).sum(axis=1) == 1).all()
+    assert set(np.unique(one_hot)) == {0.0, 1.0}
+    codes = gan.codes_of(noise)  # (2000,)
+    assert np.array_equal(codes, one_hot.argmax(axis=1))
+    assert np.bincount(codes, minlength=5).min() > 300  # every code, about 400 each
+    assert abs(noise[:, 5:].std() - 1) < 0.05  # z: unit Gaussian noise
+    assert ToyGAN(**SMALL).noise(10).shape == (10, 4)  # no codes: z alone
+
+
+def as_torch(network):
+    """A float64 torch copy of a NumPy mlp of Dense and LeakyReLU layers."""
+    import torch
+
+    from gancourse.nn_numpy import Dense
+
+    modules = []
+    for layer in network.layers:
+        if isinstance(layer, Dense):
+            linear = torch.nn.Linear(layer.n_in, layer.n_out).double()
+            linear.weight.data = torch.tensor(layer.params["W"], dtype=torch.float64)
+            linear.bias.data = torch.tensor(layer.params["b"], dtype=torch.float64)
+            modules.append(linear)
+        else:
+            modules.append(torch.nn.LeakyReLU(layer.alpha))
+    return torch.nn.Sequential(*modules)
+
+
+@pytest.mark.parametrize("info", [0.0, 2.0])
+def test_the_g_step_with_codes_descends_gs_loss_plus_info_times_qs_loss(
+    monkeypatch, info
+):
+    import copy
+
+    import torch
+
+    gan = train_toy_gan("ring8", steps=30, codes=4, info=info, **SMALL)
+    generator, discriminator = as_torch(gan.generator), as_torch(gan.discriminator)
+    reader = as_torch(gan.reader)
+    noise = gan.noise(gan.batch_size, copy.deepcopy(gan.rng))  # the next G batch
+    monkeypatch.setattr(gan.opt_g, "step", lambda: None)  # keep G's gradients
+    gan.g_update()
+    points = generator(torch.tensor(noise, dtype=torch.float64))  # (B, 2)
+    scores = discriminator(points.reshape(-1, 2 * gan.pack))  # (B / pack, 1)
+    loss_g = torch.nn.functional.softplus(-scores).mean()  # non-saturating
+    loss_q = torch.nn.functional.cross_entropy(
+        reader(points), torch.tensor(gan.codes_of(noise))
+    )
+    (loss_g + info * loss_q).backward()
+    theirs = [
+        p.grad.numpy()
+        for m in generator
+        if hasattr(m, "weight")
+        for p in m.parameters()
+    ]
+    ours = [grad for _, grad in gan.generator.parameters()]
+    for mine, want in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, want, rtol=2e-3, atol=1e-6)
+
+
+def test_q_learns_to_read_the_codes_and_g_helps_it():
+    def accuracy(gan):
+        noise = gan.noise(2000, np.random.default_rng(5))  # (2000, noise_dim)
+        logits = gan.reader(gan.generator(noise))  # (2000, codes)
+        return float((logits.argmax(axis=1) == gan.codes_of(noise)).mean())
+
+    helped = train_toy_gan("grid25", steps=300, codes=8, info=1.0, **SMALL)
+    alone = train_toy_gan("grid25", steps=300, codes=8, info=0.0, **SMALL)
+    assert accuracy(helped) > 0.9  # chance: 1/8
+    assert accuracy(helped) > accuracy(alone) + 0.2
+
+
+def test_codes_with_no_reading_back_are_allowed_and_change_nothing_else():
+    gan = train_toy_gan("ring8", steps=5, codes=3, info=0.0, **SMALL)
+    assert (
+        repr(gan)
+        == "ToyGAN('ring8', loss='non-saturating', pack=2, codes=3, 5 steps done)"
+    )
+    assert gan.sample(10).shape == (10, 2)
+
+
+def test_generator_steepness_with_codes_holds_the_code_fixed():
+    gan = train_toy_gan("grid25", steps=30, codes=6, **SMALL)
+    noise = gan.noise(200, np.random.default_rng(0))  # (200, 6 + 4)
+    jac = jacobians(gan, noise)[:, :, 6:]  # (200, 2, z_dim): only z moves
+    expected = np.sqrt((jac**2).sum(axis=(1, 2)))  # (200,)
+    np.testing.assert_allclose(gan.generator_steepness(noise), expected, rtol=1e-4)
+    with pytest.raises(UsageError, match=r"noise must have shape \(N, 10\)"):
+        gan.generator_steepness(noise[:, 6:])

@@ -35,7 +35,12 @@ from gancourse.metrics.scores import (
     inception_score,
     kernel_distance,
 )
-from gancourse.metrics.toy import RADIUS_FLOOR, mode_coverage, quality_radius
+from gancourse.metrics.toy import (
+    RADIUS_FLOOR,
+    mode_counts,
+    mode_coverage,
+    quality_radius,
+)
 
 __all__ = [
     "RADIUS_FLOOR",
@@ -58,6 +63,7 @@ __all__ = [
     "in_manifold",
     "inception_score",
     "kernel_distance",
+    "mode_counts",
     "knn_radii",
     "load_classifier",
     "memorisation",

@@ -16,14 +16,13 @@ def quality_radius(dataset: ToyDataset) -> float:
     return 3 * dataset.std if dataset.std > 0 else RADIUS_FLOOR
 
 
-def mode_coverage(
+def mode_counts(
     samples: np.ndarray, dataset: ToyDataset | str, radius: float | None = None
-) -> tuple[int, float]:
-    """The number of modes covered and the fraction of high-quality samples.
+) -> np.ndarray:
+    """High-quality samples per mode, (K,), in the order of dataset.centres.
 
     A sample is high quality when it lies within `radius` of its nearest mode
-    centre (default: `quality_radius(dataset)`); a mode is covered when it is the
-    nearest centre of at least one high-quality sample.
+    centre (default: `quality_radius(dataset)`); it counts for that mode.
     """
     if isinstance(dataset, str):
         from gancourse.data import load_dataset
@@ -42,5 +41,16 @@ def mode_coverage(
     distances = np.sqrt((offsets**2).sum(axis=2))  # (N, K)
     nearest = distances.argmin(axis=1)  # (N,)
     good = distances[np.arange(len(samples)), nearest] <= radius  # (N,)
-    modes_covered = len(np.unique(nearest[good]))
-    return modes_covered, float(good.mean())
+    return np.bincount(nearest[good], minlength=len(dataset.centres))  # (K,)
+
+
+def mode_coverage(
+    samples: np.ndarray, dataset: ToyDataset | str, radius: float | None = None
+) -> tuple[int, float]:
+    """The number of modes covered and the fraction of high-quality samples.
+
+    High quality as in `mode_counts`; a mode is covered when it is the nearest
+    centre of at least one high-quality sample.
+    """
+    counts = mode_counts(samples, dataset, radius)  # (K,)
+    return int((counts > 0).sum()), float(counts.sum() / len(samples))

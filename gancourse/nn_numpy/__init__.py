@@ -18,7 +18,7 @@ from gancourse.nn_numpy.layers import (
     Sigmoid,
     Tanh,
 )
-from gancourse.nn_numpy.losses import bce, bce_with_logits, mse
+from gancourse.nn_numpy.losses import bce, bce_with_logits, mse, softmax_cross_entropy
 from gancourse.nn_numpy.optim import SGD, Adam
 from gancourse.nn_numpy.pool import MaxPool2D
 
@@ -42,4 +42,5 @@ __all__ = [
     "bce_with_logits",
     "init",
     "mse",
+    "softmax_cross_entropy",
 ]

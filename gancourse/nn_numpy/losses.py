@@ -26,3 +26,14 @@ def bce_with_logits(logits, target):
     loss = np.maximum(z, 0.0) - z * target + np.log1p(np.exp(-np.abs(z)))
     sigmoid = 0.5 * (1.0 + np.tanh(0.5 * z))
     return float(np.mean(loss)), (sigmoid - target) / z.size
+
+
+def softmax_cross_entropy(logits, labels):
+    """Cross-entropy of softmax(logits) (N, K) against class labels (N,), stable."""
+    labels = np.asarray(labels)
+    shifted = logits - logits.max(axis=1, keepdims=True)  # exp never overflows
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    rows = np.arange(len(labels))
+    grad = np.exp(log_probs)  # softmax, (N, K)
+    grad[rows, labels] -= 1.0
+    return float(-log_probs[rows, labels].mean()), grad / len(labels)

@@ -14,7 +14,14 @@ from gancourse.data import load_dataset
 from gancourse.data.base import ToyDataset
 from gancourse.data.catalog import dataset_names, is_toy
 from gancourse.errors import UsageError
-from gancourse.nn_numpy import Adam, Dense, LeakyReLU, Sequential, bce_with_logits
+from gancourse.nn_numpy import (
+    Adam,
+    Dense,
+    LeakyReLU,
+    Sequential,
+    bce_with_logits,
+    softmax_cross_entropy,
+)
 from gancourse.numpy_gans.loop import AlternatingTraining
 
 LOSSES = ("non-saturating", "minimax", "wasserstein")
@@ -37,6 +44,8 @@ class ToyGANConfig:
     z_dim: int = 4  # size of G's noise input
     hidden: int = 64  # width of every hidden layer of G and of D
     g_layers: int = 5  # hidden layers of G (D has 2); depth cuts gaps between modes
+    codes: int = 0  # InfoGAN: G also gets one of this many one-hot codes; 0: none
+    info: float = 1.0  # weight in G's loss of Q's loss at reading the code back
     beta1: float = 0.5
     decay: float = 0.6  # the lr falls linearly over this last fraction of `steps`
     final_lr_scale: float = 0.01  # ... down to this fraction of lr_d and lr_g
@@ -63,6 +72,13 @@ class ToyGANConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise UsageError(f"{name} must be above 0, got {value}.")
+        if int(self.codes) != self.codes or self.codes < 0 or self.codes == 1:
+            raise UsageError(
+                f"codes must be 0 (no code) or a whole number of at least 2, "
+                f"got {self.codes}."
+            )
+        if not self.info >= 0:
+            raise UsageError(f"info must be at least 0, got {self.info}.")
         at_least_one = {
             "steps": self.steps,
             "d_steps": self.d_steps,
@@ -107,6 +123,8 @@ def mlp(
 class ToyGAN(AlternatingTraining):
     """G (noise -> 2D point) and D (2D points -> logit), trained step by step.
 
+    With `codes`, G's noise starts with a one-hot code, and Q (2D point -> code
+    logits) learns to read the code back from G's output, as in InfoGAN.
     lr_d, lr_g, d_steps and g_steps may be changed between steps.
     """
 
@@ -118,11 +136,15 @@ class ToyGAN(AlternatingTraining):
             c.dataset if isinstance(c.dataset, ToyDataset) else load_dataset(c.dataset)
         )
         self.rng = np.random.default_rng(c.seed)
-        self.generator = mlp(c.z_dim, c.hidden, 2, self.rng, c.g_layers)
+        self.noise_dim = c.codes + c.z_dim  # G's input: the code, then the noise
+        self.generator = mlp(self.noise_dim, c.hidden, 2, self.rng, c.g_layers)
         self.discriminator = mlp(2 * c.pack, c.hidden, 1, self.rng)
         betas = (c.beta1, 0.999)
         self.opt_g = Adam(self.generator.parameters(), lr=c.lr_g, betas=betas)
         self.opt_d = Adam(self.discriminator.parameters(), lr=c.lr_d, betas=betas)
+        if c.codes:
+            self.reader = mlp(2, c.hidden, c.codes, self.rng)  # Q: point -> code
+            self.opt_q = Adam(self.reader.parameters(), lr=c.lr_g, betas=betas)
         self.lr_d, self.lr_g = c.lr_d, c.lr_g
         self.d_steps, self.g_steps = c.d_steps, c.g_steps
         self.loss, self.pack, self.batch_size = c.loss, c.pack, c.batch_size
@@ -170,18 +192,40 @@ class ToyGAN(AlternatingTraining):
         }
 
     def g_update(self) -> float:
-        """One update of G through D's input gradient; D's weights are not changed."""
+        """One update of G through D's input gradient; D's weights are not changed.
+
+        With codes, G's loss also has `info` times Q's loss at reading them back,
+        and Q takes one step on the same points.
+        """
         self.opt_g.lr = self.lr_g * self.lr_scale()
-        fake = self.generator(self.noise(self.batch_size))  # (B, 2)
+        noise = self.noise(self.batch_size)  # (B, noise_dim)
+        fake = self.generator(noise)  # (B, 2)
         scores = self.discriminator(self.packed(fake))  # (B / pack, 1)
         loss, grad_scores = self.g_loss(scores)
         self.opt_g.zero_grad()
         grad_fake = self.discriminator.backward(grad_scores)  # (B / pack, 2 * pack)
-        self.generator.backward(grad_fake.reshape(-1, 2))
+        grad_fake = grad_fake.reshape(-1, 2)  # (B, 2)
+        if self.config.codes:
+            grad_fake = grad_fake + self.config.info * self.q_update(fake, noise)
+        self.generator.backward(grad_fake)
         self.opt_g.step()
         self.discriminator.zero_grad()
         self.g_updates += 1
         return loss
+
+    def q_update(self, points: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """One step of Q at reading the codes in `noise` from G's `points`.
+
+        Returns the gradient of Q's loss with respect to the points, (B, 2), taken
+        before Q's step, for G to descend too.
+        """
+        self.opt_q.lr = self.lr_g * self.lr_scale()
+        codes = self.codes_of(noise)  # (B,)
+        self.opt_q.zero_grad()
+        _, grad_logits = softmax_cross_entropy(self.reader(points), codes)
+        grad_points = self.reader.backward(grad_logits.astype(DTYPE))  # (B, 2)
+        self.opt_q.step()
+        return grad_points
 
     # -- the losses -----------------------------------------------------------------
 
@@ -205,9 +249,22 @@ class ToyGAN(AlternatingTraining):
     # -- helpers and views for plots ------------------------------------------------
 
     def noise(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """n noise vectors for G, (n, z_dim)."""
+        """n noise vectors for G, (n, noise_dim): a one-hot code if any, then z."""
         rng = self.rng if rng is None else rng
-        return rng.standard_normal((n, self.config.z_dim), dtype=DTYPE)
+        codes = self.config.codes
+        if not codes:
+            return rng.standard_normal((n, self.config.z_dim), dtype=DTYPE)
+        picked = rng.integers(0, codes, n)  # (n,), each code equally likely
+        one_hot = np.zeros((n, codes), dtype=DTYPE)  # (n, codes)
+        one_hot[np.arange(n), picked] = 1.0
+        z = rng.standard_normal((n, self.config.z_dim), dtype=DTYPE)  # (n, z_dim)
+        return np.concatenate([one_hot, z], axis=1)
+
+    def codes_of(self, noise: np.ndarray) -> np.ndarray:
+        """The code in each noise vector, (N,); all 0 when there are no codes."""
+        if not self.config.codes:
+            return np.zeros(len(noise), dtype=np.int64)
+        return noise[:, : self.config.codes].argmax(axis=1)
 
     def packed(self, points: np.ndarray) -> np.ndarray:
         """Groups of `pack` consecutive points side by side, (N / pack, 2 * pack)."""
@@ -252,12 +309,13 @@ class ToyGAN(AlternatingTraining):
         """How fast G's output moves with its noise, per noise vector, (N,).
 
         The Frobenius norm of G's Jacobian dG/dz, a (2, z_dim) matrix per noise
-        vector: large where G's output jumps from one mode to the next.
+        vector: large where G's output jumps from one mode to the next. A code,
+        if any, is held fixed: only z moves.
         """
-        noise = np.asarray(noise, dtype=DTYPE)  # (N, z_dim)
-        if noise.ndim != 2 or noise.shape[1] != self.config.z_dim:
+        noise = np.asarray(noise, dtype=DTYPE)  # (N, noise_dim)
+        if noise.ndim != 2 or noise.shape[1] != self.noise_dim:
             raise UsageError(
-                f"noise must have shape (N, {self.config.z_dim}), got {noise.shape}: "
+                f"noise must have shape (N, {self.noise_dim}), got {noise.shape}: "
                 f"make it with gan.noise(N)."
             )
         kept = [grad.copy() for _, grad in self.generator.parameters()]
@@ -266,7 +324,8 @@ class ToyGAN(AlternatingTraining):
         for axis in range(points.shape[1]):
             unit = np.zeros_like(points)  # (N, 2)
             unit[:, axis] = 1.0
-            row = self.generator.backward(unit)  # (N, z_dim): d point[axis] / dz
+            row = self.generator.backward(unit)  # (N, noise_dim): d point[axis]
+            row = row[:, self.config.codes :]  # (N, z_dim): d point[axis] / dz
             squares += (row.astype(np.float64) ** 2).sum(axis=1)
         for (_, grad), before in zip(self.generator.parameters(), kept, strict=True):
             np.copyto(grad, before)  # backward added into G's weight gradients
@@ -274,8 +333,9 @@ class ToyGAN(AlternatingTraining):
 
     def __repr__(self) -> str:
         c = self.config
+        code = f", codes={c.codes}" if c.codes else ""
         return (
-            f"ToyGAN({self.dataset.name!r}, loss={c.loss!r}, pack={c.pack}, "
+            f"ToyGAN({self.dataset.name!r}, loss={c.loss!r}, pack={c.pack}{code}, "
             f"{self.step} steps done)"
         )
 
