@@ -4,8 +4,10 @@ Usage: python benchmarks/toy_gan.py [NOTE]   (NOTE: what else the machine was do
 written at the top of the results; targets: 500 steps/s at batch 256; on ring8
 8 of 8 modes with 95% high-quality samples in 4 of 5 seeds, under 60 s each; on
 grid25 25 of 25 modes with 90% high-quality samples in 4 of 5 seeds, under 60 s
-each; and a plain GAN that visibly collapses on ring8). Each run's samples are also
-split at the median of G's steepness, to show where the poor ones come from.
+each; and a plain GAN that visibly collapses on ring8). grid25 trains with InfoGAN
+codes, measured beside the defaults and beside the codes without Q's loss. Each
+run's samples are also split at the median of G's steepness, to show where the poor
+ones come from.
 """
 
 from __future__ import annotations
@@ -24,14 +26,19 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from gancourse.metrics import mode_coverage  # noqa: E402
+from gancourse.metrics import mode_counts, mode_coverage  # noqa: E402
 from gancourse.numpy_gans.toy import ToyGAN, ToyGANConfig, train_toy_gan  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLES = 2000
 SEEDS = range(5)
-# grid25 trains with the defaults, as in notebook 03; options here override them
-GRID25 = {}
+# grid25 trains with 50 InfoGAN codes, as in notebook 03; options override defaults
+GRID25 = {"codes": 50}
+# ... measured beside the defaults and beside the codes without Q's loss
+GRID25_BESIDE = {
+    "grid25, no code": {},
+    "grid25, codes without Q's loss": {"codes": 50, "info": 0.0},
+}
 # the plain GAN of notebook 03: no packing, a high lr and a small batch
 COLLAPSE = {
     "loss": "non-saturating",
@@ -67,11 +74,12 @@ def timed_run(**options) -> dict:
     cpu_seconds = time.process_time() - cpu_start
     noise = gan.noise(SAMPLES, np.random.default_rng(123))  # (SAMPLES, z_dim)
     points = gan.generator(noise).astype(np.float64)  # (SAMPLES, 2)
-    modes, high_quality = mode_coverage(points, gan.dataset)
+    counts = mode_counts(points, gan.dataset)  # (K,): high-quality samples per mode
     return {
-        "modes": modes,
+        "modes": int((counts > 0).sum()),
         "of": gan.dataset.num_modes,
-        "high_quality": round(high_quality, 4),
+        "high_quality": round(float(counts.sum() / SAMPLES), 4),
+        "per_mode": [int(counts.min()), int(counts.max())],  # fewest, most
         "steps": gan.step,
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu_seconds, 1),
@@ -133,6 +141,12 @@ def main() -> None:
     for seed in SEEDS:
         record["grid25"][seed] = timed_run(dataset="grid25", seed=seed, **GRID25)
         show(f"grid25 seed {seed}", record["grid25"][seed])
+    record["grid25_beside"] = {}
+    for label, options in GRID25_BESIDE.items():
+        runs = record["grid25_beside"][label] = {"setting": options}
+        for seed in SEEDS:
+            runs[seed] = timed_run(dataset="grid25", seed=seed, **options)
+            show(f"{label} seed {seed}", runs[seed])
     record["collapse_setting"] = COLLAPSE
     record["collapse"] = {}
     for seed in SEEDS:
@@ -166,11 +180,15 @@ def write(record: dict) -> None:
         "Defaults: "
         + ", ".join(f"{key}={value}" for key, value in record["defaults"].items()),
         "",
-        "| run | modes | high quality | steps | seconds | CPU seconds |",
-        "|---|---|---|---|---|---|",
+        "| run | modes | high quality | high-quality samples per mode, fewest to most "
+        f"(the data: about {SAMPLES} / modes each) | steps | seconds | CPU seconds |",
+        "|---|---|---|---|---|---|---|",
     ]
     rows = [(f"ring8, seed {seed}", row) for seed, row in record["ring8"].items()]
     rows += [(f"grid25, seed {seed}", row) for seed, row in record["grid25"].items()]
+    for label, runs in record["grid25_beside"].items():
+        rows += [(f"{label}, seed {seed}", runs[seed]) for seed in SEEDS]
+    split_rows = len(rows)  # the collapse runs are left out of the steepness split
     rows += [
         (f"plain GAN on ring8, seed {seed}", row)
         for seed, row in record["collapse"].items()
@@ -178,6 +196,7 @@ def write(record: dict) -> None:
     for label, row in rows:
         lines.append(
             f"| {label} | {row['modes']}/{row['of']} | {row['high_quality']:.3f} | "
+            f"{row['per_mode'][0]} to {row['per_mode'][1]} | "
             f"{row['steps']} | {row['seconds']} | {row['cpu_seconds']} |"
         )
     lines += [
@@ -193,7 +212,7 @@ def write(record: dict) -> None:
         "| poor samples in the steeper half |",
         "|---|---|---|---|---|---|",
     ]
-    for label, row in rows[: len(record["ring8"]) + len(record["grid25"])]:
+    for label, row in rows[:split_rows]:
         split = row["steepness"]
         flat, steep = split["flatter_half"], split["steeper_half"]
         poor = split["poor_in_steeper_half"]
@@ -213,6 +232,13 @@ def write(record: dict) -> None:
         "",
         "grid25 setting: defaults"
         + "".join(f", {key}={value}" for key, value in GRID25.items()),
+        "",
+        "Beside it: "
+        + "; ".join(
+            f"{label}: defaults"
+            + "".join(f", {key}={value}" for key, value in options.items())
+            for label, options in GRID25_BESIDE.items()
+        ),
         "",
         "Plain GAN setting: "
         + ", ".join(f"{key}={value}" for key, value in COLLAPSE.items()),
