@@ -275,6 +275,16 @@ def _ladder(full: list[dict]) -> list[str]:
             f"Target: the top rung at most half the DCGAN's FID. Measured: "
             f"{ratio:.3f} of it, target {verdict}.",
         ]
+        if seeds[0] == seeds[-1] and len(seeds[0]) > 2:  # seeds added later
+            first = sorted(seeds[0])[:2]
+            two = [
+                sum(r["fid"] for r in full if r["rung"] == rung and r["seed"] in first)
+                for rung in (RUNGS[0], RUNGS[-1])
+            ]
+            lines.append(
+                f"On seeds {first[0]} and {first[1]} alone, run first: "
+                f"{two[1] / two[0]:.3f} of it."
+            )
     return lines
 
 

@@ -144,7 +144,7 @@ class ToyGAN(AlternatingTraining):
         self.opt_d = Adam(self.discriminator.parameters(), lr=c.lr_d, betas=betas)
         if c.codes:
             self.reader = mlp(2, c.hidden, c.codes, self.rng)  # Q: point -> code
-            self.opt_q = Adam(self.reader.parameters(), lr=c.lr_g, betas=betas)
+            self.opt_reader = Adam(self.reader.parameters(), lr=c.lr_g, betas=betas)
         self.lr_d, self.lr_g = c.lr_d, c.lr_g
         self.d_steps, self.g_steps = c.d_steps, c.g_steps
         self.loss, self.pack, self.batch_size = c.loss, c.pack, c.batch_size
@@ -206,25 +206,25 @@ class ToyGAN(AlternatingTraining):
         grad_fake = self.discriminator.backward(grad_scores)  # (B / pack, 2 * pack)
         grad_fake = grad_fake.reshape(-1, 2)  # (B, 2)
         if self.config.codes:
-            grad_fake = grad_fake + self.config.info * self.q_update(fake, noise)
+            grad_fake = grad_fake + self.config.info * self.reader_update(fake, noise)
         self.generator.backward(grad_fake)
         self.opt_g.step()
         self.discriminator.zero_grad()
         self.g_updates += 1
         return loss
 
-    def q_update(self, points: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    def reader_update(self, points: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """One step of Q at reading the codes in `noise` from G's `points`.
 
         Returns the gradient of Q's loss with respect to the points, (B, 2), taken
         before Q's step, for G to descend too.
         """
-        self.opt_q.lr = self.lr_g * self.lr_scale()
+        self.opt_reader.lr = self.lr_g * self.lr_scale()
         codes = self.codes_of(noise)  # (B,)
-        self.opt_q.zero_grad()
+        self.opt_reader.zero_grad()
         _, grad_logits = softmax_cross_entropy(self.reader(points), codes)
         grad_points = self.reader.backward(grad_logits.astype(DTYPE))  # (B, 2)
-        self.opt_q.step()
+        self.opt_reader.step()
         return grad_points
 
     # -- the losses -----------------------------------------------------------------
