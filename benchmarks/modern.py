@@ -141,8 +141,11 @@ def launch(job: tuple) -> dict:
     return result
 
 
-def report(results: list[dict], steps: int, long_steps: list[int]) -> str:
-    """results/modern.md: the ladder, the longer budgets and the small-data runs."""
+def report(results: list[dict], steps: int, long_steps: list[int], command: str) -> str:
+    """results/modern.md: the ladder, the longer budgets and the small-data runs.
+
+    `command` is the options modern.py was run with, written into the report.
+    """
     lines = [
         "# The modern-GAN ladder on mnist-5k (notebook 11)",
         "",
@@ -155,7 +158,7 @@ def report(results: list[dict], steps: int, long_steps: list[int]) -> str:
         "the two cores, so they compare only runs made side by side (seed 1's "
         f"{steps}-step ladder ran two at a time with nothing else).",
         "",
-        f"Written by `python benchmarks/modern.py {' '.join(sys.argv[1:])}`.",
+        f"Written by `python benchmarks/modern.py {command}`.",
         "",
         "The runs are deterministic: a longer run's FID curve repeats a shorter "
         "run's, step for step, up to the shorter one's end (checked for the DCGAN's "
@@ -354,7 +357,7 @@ def main() -> None:
             results = list(pool.map(launch, jobs))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "modern.json").write_text(json.dumps(results, indent=1))
-    text = report(results, args.steps, args.long_steps)
+    text = report(results, args.steps, args.long_steps, " ".join(sys.argv[1:]))
     (RESULTS / "modern.md").write_text(text)
     print(text)
     if not args.report:  # the kept checkpoints, judged again (ema_batchnorm.py)
