@@ -284,10 +284,12 @@ def _ladder(full: list[dict]) -> list[str]:
                 sum(r["fid"] for r in full if r["rung"] == rung and r["seed"] in first)
                 for rung in (RUNGS[0], RUNGS[-1])
             ]
-            lines.append(
-                f"On seeds {first[0]} and {first[1]} alone, run first: "
-                f"{two[1] / two[0]:.3f} of it."
-            )
+            lines += [
+                "",
+                f"On seeds {first[0]} and {first[1]} alone, the two run first: "
+                f"{two[1] / two[0]:.3f} of it. The other seeds were added later, at "
+                "this budget only, and every seed run is in the table.",
+            ]
     return lines
 
 
