@@ -48,7 +48,8 @@ grid = None
     "03_numpy_gan_2d": """
 figure = (
     f"ring8 {modes}/8 modes ({quality:.0%} high quality); grid25 {modes_g}/25 "
-    f"({quality_g:.0%}); WGAN with clipping on ring8 {modes_w}/8"
+    f"({quality_g:.0%}), with 50 codes {modes_c}/25 ({quality_c:.0%}); "
+    f"WGAN with clipping on ring8 {modes_w}/8"
 )
 grid = None
 """,
