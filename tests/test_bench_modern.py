@@ -112,7 +112,19 @@ def test_the_report_names_every_budget(modern):
         for s in (0, 1)
         for n in (16000, 20000)
     ]
-    text = modern.report(runs, 6000, [16000, 20000])
+    text = modern.report(runs, 6000, [16000, 20000], "--report --seeds 0 1")
+    assert "Written by `python benchmarks/modern.py --report --seeds 0 1`." in text
     assert "## The ladder at 6000 steps" in text
     assert "## A longer budget: 16000 steps" in text
     assert "## A longer budget: 20000 steps" in text
+
+
+def test_seeds_added_later_are_judged_with_the_rest_and_the_first_two_shown(modern):
+    fids = {RUNGS[0]: [4.0, 4.0, 2.0, 2.0], RUNGS[-1]: [1.9, 1.9, 1.9, 1.9]}
+    runs = [run(r, s, fid) for r, seeds in fids.items() for s, fid in enumerate(seeds)]
+    lines = modern._ladder(runs)
+    assert any(x.endswith("Measured: 0.633 of it, target NOT met.") for x in lines)
+    assert any("On seeds 0 and 1 alone, the two run first: 0.475" in x for x in lines)
+    first_two = modern._ladder([r for r in runs if r["seed"] < 2])
+    assert any(x.endswith("Measured: 0.475 of it, target met.") for x in first_two)
+    assert not any("alone" in x for x in first_two)
