@@ -68,7 +68,7 @@ def test_play_ticks_keep_training(explorer):
     assert explorer.gan.step == 10
 
 
-def test_dataset_loss_and_pack_start_a_new_gan(explorer):
+def test_dataset_loss_pack_and_codes_start_a_new_gan(explorer):
     explorer.gan.fit(3)
     explorer.dataset.value = "grid25"
     assert explorer.gan.dataset.name == "grid25" and explorer.gan.step == 0
@@ -77,6 +77,9 @@ def test_dataset_loss_and_pack_start_a_new_gan(explorer):
     assert explorer.gan.config.loss == "wasserstein"
     explorer.pack.value = 4
     assert explorer.gan.config.pack == 4
+    explorer.codes.value = 50
+    assert explorer.gan.config.codes == 50 and explorer.gan.noise_dim == 54
     explorer.gan.fit(2)
     explorer.reset_button.click()
     assert explorer.gan.step == 0 and explorer.gan.config.pack == 4
+    assert explorer.gan.config.codes == 50

@@ -60,6 +60,8 @@ class ToyGANExplorer:
         self.loss.description = "loss"
         self.pack = widgets.Dropdown(options=[1, 2, 4], value=pack)
         self.pack.description = "pack"  # PacGAN: D judges this many samples at once
+        self.codes = widgets.Dropdown(options=[0, 25, 50], value=0)
+        self.codes.description = "codes"  # InfoGAN: one-hot codes that Q reads back
         self.play = widgets.Play(value=0, min=0, max=10**9, interval=150)
         self.step_d_button = widgets.Button(description="step D")
         self.step_g_button = widgets.Button(description="step G")
@@ -71,11 +73,12 @@ class ToyGANExplorer:
         self.redraw()
 
     def _new_gan(self) -> ToyGAN:
-        """A fresh ToyGAN with the current dataset, loss, packing and sliders."""
+        """A fresh ToyGAN with the current dataset, loss, packing, codes and sliders."""
         return ToyGAN(
             dataset=self.dataset.value,
             loss=self.loss.value,
             pack=self.pack.value,
+            codes=self.codes.value,
             lr_d=self.lr_d.value,
             lr_g=self.lr_g.value,
             d_steps=self.d_steps.value,
@@ -87,7 +90,7 @@ class ToyGANExplorer:
         """Wire every control to what it changes."""
         for slider in (self.lr_d, self.lr_g, self.d_steps, self.g_steps):
             slider.observe(self._on_setting, names="value")
-        for control in (self.dataset, self.loss, self.pack):
+        for control in (self.dataset, self.loss, self.pack, self.codes):
             control.observe(self._on_rebuild, names="value")
         self.play.observe(self._on_tick, names="value")
         self.step_d_button.on_click(lambda _: self._step(self.gan.d_update))
@@ -103,7 +106,7 @@ class ToyGANExplorer:
         self.redraw()
 
     def _on_rebuild(self, change) -> None:
-        """The dataset, loss or packing changed (or reset): start a new GAN."""
+        """The dataset, loss, packing or codes changed (or reset): start a new GAN."""
         self.gan = self._new_gan()
         self.redraw()
 
@@ -151,6 +154,7 @@ class ToyGANExplorer:
                 self.dataset,
                 self.loss,
                 self.pack,
+                self.codes,
                 self.lr_d,
                 self.lr_g,
                 self.d_steps,
