@@ -173,7 +173,8 @@ def test_solved_notebook_passes_every_exercise(graded):
     ],
 )
 def test_each_case_is_graded_on_its_own_row(graded, student, exercise, outcome, words):
-    assert result(graded, student, exercise)[0] == outcome
+    got = result(graded, student, exercise)
+    assert got[0] == outcome, got  # the message says what went wrong
     assert words in result(graded, student, exercise)[1]
 
 

@@ -171,7 +171,24 @@ def grading_environment(mode: str) -> dict[str, str]:
 def _check(
     client, module: str, exercise: str, token: str, seconds: float
 ) -> tuple[ExerciseResult, bool]:
-    """Run one exercise's check in the kernel; (its result, whether the kernel died)."""
+    """Run one exercise's check in the kernel; (its result, whether the kernel died).
+
+    An interrupt sent to stop an earlier cell can reach the kernel late, on a busy
+    machine, and stop the check before it starts: then the check runs once more.
+    """
+    result, dead = _check_once(client, module, exercise, token, seconds)
+    if result.result == "error" and result.message == _INTERRUPTED:
+        result, dead = _check_once(client, module, exercise, token, seconds)
+    return result, dead
+
+
+_INTERRUPTED = "the check was interrupted before it finished"
+
+
+def _check_once(
+    client, module: str, exercise: str, token: str, seconds: float
+) -> tuple[ExerciseResult, bool]:
+    """One run of an exercise's check in the kernel: (its result, kernel died)."""
     import nbformat
     from jupyter_core.utils import run_sync
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -204,10 +221,15 @@ def _check(
                 round(float(verdict["seconds"]), 2),
             )
             return result, False
+    if any(output.get("ename") == "KeyboardInterrupt" for output in cell.outputs):
+        return ExerciseResult(exercise, "error", _INTERRUPTED), False
     message = (
         "the check's result did not come back: did the notebook change how Jupyter "
         "displays outputs?"
     )
+    raised = [o for o in cell.outputs if o.get("output_type") == "error"]
+    if raised:  # what stopped the check cell, for whoever reads the grades
+        message += f" (the check cell raised {raised[0].get('ename')})"
     return ExerciseResult(exercise, "error", message), False
 
 
