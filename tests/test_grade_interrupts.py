@@ -2,7 +2,7 @@
 
 import nbformat
 
-from gancourse.grading.execute import MIME, _check
+from gancourse.grading.execute import MIME, check_exercise
 
 TOKEN = "t0ken"
 
@@ -34,7 +34,7 @@ NOTHING = [{"output_type": "stream", "name": "stdout", "text": "hello\n"}]
 
 
 def check(client):
-    return _check(client, "backprop", "sigmoid_backward", TOKEN, 5)
+    return check_exercise(client, "backprop", "sigmoid_backward", TOKEN, 5)
 
 
 def test_a_check_stopped_by_a_late_interrupt_runs_once_more():

@@ -114,7 +114,9 @@ def grade_notebook(
                 if dead:
                     run.results.append(ExerciseResult(exercise, "error", run.note))
                     continue
-                result, dead = _check(client, module, exercise, token, check_timeout)
+                result, dead = check_exercise(
+                    client, module, exercise, token, check_timeout
+                )
                 if result.result == "missing":
                     _explain_missing(result, notebook, run.note)
                 if dead:
@@ -168,7 +170,7 @@ def grading_environment(mode: str) -> dict[str, str]:
     return env
 
 
-def _check(
+def check_exercise(
     client, module: str, exercise: str, token: str, seconds: float
 ) -> tuple[ExerciseResult, bool]:
     """Run one exercise's check in the kernel; (its result, whether the kernel died).
