@@ -26,6 +26,7 @@ from gancourse.grading.submissions import CourseNotebook
 from gancourse.runtime import kernel_environment
 
 RESULTS = ("passed", "failed", "not attempted", "error", "missing")
+TIMED_OUT = "GancourseCellTimeout"  # the reply nbclient gives a cell past its time
 CHECK_SECONDS = 60  # one exercise's check; they take a few seconds at most
 MIME = "application/x-gancourse-grade+json"
 
@@ -106,6 +107,11 @@ def grade_notebook(
             kernel_name="python3",  # this Python, whatever kernel the file names
             allow_errors=True,
             resources={"metadata": {"path": folder}},
+            # a cell past its time is interrupted and finished by nbclient itself,
+            # so no reader of the kernel's outputs is left behind to take the
+            # outputs of the cells after it (CellTimeoutError leaves one running)
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": TIMED_OUT, "evalue": "", "traceback": []},
         )
         environment = grading_environment(mode)
         with client.setup_kernel(env=environment, stderr=subprocess.DEVNULL):
@@ -128,8 +134,7 @@ def grade_notebook(
 
 def _run_cells(client, run: NotebookRun, deadline: float, timeout: float) -> bool:
     """Run the code cells in order until the deadline; True if the kernel died."""
-    from jupyter_core.utils import run_sync
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import DeadKernelError
 
     for index, cell in enumerate(client.nb.cells):
         if cell.cell_type != "code" or not cell.source.strip():
@@ -143,20 +148,19 @@ def _run_cells(client, run: NotebookRun, deadline: float, timeout: float) -> boo
             return False
         client.timeout = math.ceil(left)
         try:
-            client.execute_cell(cell, index)
-        except CellTimeoutError:
-            run_sync(client.km.interrupt_kernel)()
-            run.note = (
-                f"cell {index + 1} was still running after the notebook's {timeout:g} "
-                "s (an endless loop?): stopped there"
-            )
-            return False
+            timed_out = execute(client, cell, index)
         except DeadKernelError:
             run.note = (
                 f"Python stopped in cell {index + 1} (a crash, running out of memory, "
                 "or exit()): the exercises could not be checked"
             )
             return True
+        if timed_out:
+            run.note = (
+                f"cell {index + 1} was still running after the notebook's {timeout:g} "
+                "s (an endless loop?): stopped there"
+            )
+            return False
         run.failed_cells += _errors(cell, index)
         cell.outputs = []  # only the errors are kept
     return False
@@ -170,30 +174,20 @@ def grading_environment(mode: str) -> dict[str, str]:
     return env
 
 
+def execute(client, cell, index: int) -> bool:
+    """Run one cell; True if it ran past client.timeout and was interrupted."""
+    replies = []
+    client.on_cell_executed = lambda **hook: replies.append(hook["execute_reply"])
+    client.execute_cell(cell, index)
+    return bool(replies) and replies[-1]["content"].get("ename") == TIMED_OUT
+
+
 def check_exercise(
     client, module: str, exercise: str, token: str, seconds: float
 ) -> tuple[ExerciseResult, bool]:
-    """Run one exercise's check in the kernel; (its result, whether the kernel died).
-
-    An interrupt sent to stop an earlier cell can reach the kernel late, on a busy
-    machine, and stop the check before it starts: then the check runs once more.
-    """
-    result, dead = _check_once(client, module, exercise, token, seconds)
-    if result.result == "error" and result.message == _INTERRUPTED:
-        result, dead = _check_once(client, module, exercise, token, seconds)
-    return result, dead
-
-
-_INTERRUPTED = "the check was interrupted before it finished"
-
-
-def _check_once(
-    client, module: str, exercise: str, token: str, seconds: float
-) -> tuple[ExerciseResult, bool]:
-    """One run of an exercise's check in the kernel: (its result, kernel died)."""
+    """Run one exercise's check in the kernel; (its result, whether the kernel died)."""
     import nbformat
-    from jupyter_core.utils import run_sync
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbclient.exceptions import DeadKernelError
 
     source = _CHECK.format(
         exercise=exercise, module=f"gancourse.checks.{module}", token=token, mime=MIME
@@ -202,17 +196,16 @@ def _check_once(
     client.nb.cells.append(cell)
     client.timeout = math.ceil(seconds)
     try:
-        client.execute_cell(cell, len(client.nb.cells) - 1)
-    except CellTimeoutError:
-        run_sync(client.km.interrupt_kernel)()
+        timed_out = execute(client, cell, len(client.nb.cells) - 1)
+    except DeadKernelError:
+        message = f"Python stopped while {exercise} was checked (a crash or exit())"
+        return ExerciseResult(exercise, "error", message), True
+    if timed_out:
         message = (
             f"the check did not finish in {seconds:g} s: does {exercise} loop "
             "forever on some input?"
         )
         return ExerciseResult(exercise, "error", message, seconds), False
-    except DeadKernelError:
-        message = f"Python stopped while {exercise} was checked (a crash or exit())"
-        return ExerciseResult(exercise, "error", message), True
     for output in cell.outputs:
         verdict = output.get("data", {}).get(MIME)
         if isinstance(verdict, dict) and verdict.get("token") == token:
@@ -223,8 +216,6 @@ def _check_once(
                 round(float(verdict["seconds"]), 2),
             )
             return result, False
-    if any(output.get("ename") == "KeyboardInterrupt" for output in cell.outputs):
-        return ExerciseResult(exercise, "error", _INTERRUPTED), False
     message = (
         "the check's result did not come back: did the notebook change how Jupyter "
         "displays outputs?"
