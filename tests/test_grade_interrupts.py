@@ -1,10 +1,10 @@
-"""A cell past its time is interrupted, and the cells after it keep their outputs."""
+"""Grading past a cell that ran out of time, and a check whose result is lost."""
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from gancourse.grading.execute import TIMED_OUT, execute
+from gancourse.grading.execute import TIMED_OUT, check_exercise, execute
 
 
 @pytest.fixture()
@@ -40,3 +40,29 @@ def test_the_cells_after_an_endless_loop_keep_every_output(client):
         cell, timed_out = run(client, f"print({n} + x)")
         assert not timed_out
         assert [o.get("text") for o in cell.outputs] == [f"{n + 1}\n"]
+
+
+class FakeClient:
+    """Gives every executed cell the same outputs and an ordinary reply."""
+
+    def __init__(self, outputs):
+        self.nb, self.outputs = nbformat.v4.new_notebook(), outputs
+        self.on_cell_executed = None
+
+    def execute_cell(self, cell, index):
+        cell.outputs = self.outputs
+        self.on_cell_executed(
+            cell=cell, cell_index=index, execute_reply={"content": {}}
+        )
+
+
+def test_a_check_without_its_result_names_what_stopped_it():
+    raised = [{"output_type": "error", "ename": "SystemError", "evalue": "boom"}]
+    result, dead = check_exercise(
+        FakeClient(raised), "backprop", "sigmoid_backward", "token", 5
+    )
+    assert (result.result, dead) == ("error", False)
+    assert result.message.endswith("(the check cell raised SystemError)")
+    quiet = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    result, _ = check_exercise(FakeClient(quiet), "backprop", "x", "t", 5)
+    assert result.message.endswith("displays outputs?")  # nothing raised: no guess
