@@ -72,7 +72,7 @@ def timed_run(**options) -> dict:
     gan = train_toy_gan(**options)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
-    noise = gan.noise(SAMPLES, np.random.default_rng(123))  # (SAMPLES, z_dim)
+    noise = gan.noise(SAMPLES, np.random.default_rng(123))  # (SAMPLES, noise_dim)
     points = gan.generator(noise).astype(np.float64)  # (SAMPLES, 2)
     counts = mode_counts(points, gan.dataset)  # (K,): high-quality samples per mode
     return {

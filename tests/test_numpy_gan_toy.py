@@ -178,10 +178,10 @@ def test_fit_refuses_fewer_than_one_step():
 
 
 def jacobians(gan, noise):
-    """G's Jacobians dG/dz, (N, 2, z_dim), multiplied out layer by layer."""
+    """G's Jacobians wrt its whole input, (N, 2, noise_dim), multiplied out by hand."""
     from gancourse.nn_numpy import Dense, LeakyReLU
 
-    x = noise.astype(np.float64)  # (N, z_dim)
+    x = noise.astype(np.float64)  # (N, noise_dim)
     jac = np.broadcast_to(np.eye(noise.shape[1]), (len(noise), *[noise.shape[1]] * 2))
     for layer in gan.generator.layers:
         if isinstance(layer, Dense):
@@ -192,7 +192,7 @@ def jacobians(gan, noise):
             assert isinstance(layer, LeakyReLU)
             slope = np.where(x > 0, 1.0, layer.alpha)  # (N, width)
             x, jac = x * slope, jac * slope[:, :, None]
-    return jac  # (N, 2, z_dim)
+    return jac  # (N, 2, noise_dim)
 
 
 def test_generator_steepness_is_the_norm_of_gs_jacobian():
