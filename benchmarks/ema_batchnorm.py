@@ -61,6 +61,13 @@ def judge_run(folder: Path, train, metric) -> dict:
     }
 
 
+def merge_rows(recorded: list[dict], judged: list[dict]) -> list[dict]:
+    """The judged rows, and the recorded rows of runs not judged now, by run name."""
+    fresh = {r["run"] for r in judged}
+    kept = [r for r in recorded if r["run"] not in fresh]
+    return sorted(kept + judged, key=lambda r: r["run"])
+
+
 def main() -> None:
     torch.set_num_threads(1)
     folders = sorted(
@@ -74,10 +81,13 @@ def main() -> None:
     train = load_dataset("mnist-5k")
     held_out = load_dataset("mnist-5k", split="test").images[:1000]
     metric = fid_metric(load_classifier("mnist-5k"), held_out)
-    rows = []
+    judged = []
     for folder in folders:
-        rows.append(judge_run(folder, train, metric))
-        print(rows[-1], flush=True)
+        judged.append(judge_run(folder, train, metric))
+        print(judged[-1], flush=True)
+    record = RESULTS / "ema_batchnorm.json"
+    recorded = json.loads(record.read_text()) if record.exists() else []
+    rows = merge_rows(recorded, judged)  # checkpoints deleted since: rows kept
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "ema_batchnorm.json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = [
@@ -88,7 +98,9 @@ def main() -> None:
         "`benchmarks/modern.py` run with EMA on (rung + EMA, and the top rung), "
         "judged as modern.py judges: FID of 1,000 samples from the same noise "
         "against the 1,000 held-out digits. Own statistics: "
-        f"`torch.optim.swa_utils.update_bn` on {BN_BATCHES} batches of 256.",
+        f"`torch.optim.swa_utils.update_bn` on {BN_BATCHES} batches of 256. "
+        f"{len(judged)} of the {len(rows)} runs were judged now; the others are kept "
+        "from the earlier record, their checkpoints no longer being here.",
         "",
         "| run | step | G | average (G's statistics) | average, own statistics |",
         "|---|---|---|---|---|",
