@@ -122,9 +122,28 @@ def test_the_report_names_every_budget(modern):
 def test_seeds_added_later_are_judged_with_the_rest_and_the_first_two_shown(modern):
     fids = {RUNGS[0]: [4.0, 4.0, 2.0, 2.0], RUNGS[-1]: [1.9, 1.9, 1.9, 1.9]}
     runs = [run(r, s, fid) for r, seeds in fids.items() for s, fid in enumerate(seeds)]
-    lines = modern._ladder(runs)
+    lines = modern._ladder(runs, added_later=True)
     assert any(x.endswith("Measured: 0.633 of it, target NOT met.") for x in lines)
     assert any("On seeds 0 and 1 alone, the two run first: 0.475" in x for x in lines)
-    first_two = modern._ladder([r for r in runs if r["seed"] < 2])
+    together = modern._ladder(runs)  # four seeds planned and run together
+    assert any(x.endswith("Measured: 0.633 of it, target NOT met.") for x in together)
+    assert not any("alone" in x for x in together)
+    first_two = modern._ladder([r for r in runs if r["seed"] < 2], added_later=True)
     assert any(x.endswith("Measured: 0.475 of it, target met.") for x in first_two)
     assert not any("alone" in x for x in first_two)
+
+
+def test_the_report_marks_which_budget_had_seeds_added_later(modern):
+    runs = [run(rung, s, 3.0) for rung in RUNGS for s in (0, 1)]
+    runs += [
+        run(r, s, 2.0 + s / 10, steps=n)
+        for r in RUNGS[::4]
+        for s in (0, 1, 2, 3)
+        for n in (20000, 30000)
+    ]
+    text = modern.report(runs, 6000, [20000, 30000], "--report --seeds 0 1 2 3")
+    at_20k, at_30k = text.split("## A longer budget: 30000 steps")
+    assert "On seeds 0 and 1 alone" in at_20k.split("## A longer budget: 20000")[1]
+    assert "alone" not in at_30k
+    assert "written down before it started" in at_30k
+    assert "written down before it started" not in at_20k
