@@ -6,13 +6,13 @@ classifier) measures 1,000 samples against the 1,000 held-out test digits: FID
 on its features, with the FID of 1,000 training digits as the floor a perfect G
 would reach, and precision/recall (Kynkaenniemi et al. 2019). BestCheckpoint
 records the FID every 250 steps (500 samples), the curve notebook 11 plots.
-Then the first and last rungs again at longer budgets (--long-steps), and small
-data: 10% of the training digits (400), the same two rungs, each with and
-without DiffAugment (--small-policies), and the DCGAN longer (--small-long).
+Then the first and last rungs again at longer budgets, and small data: 10% of
+the training digits (400), the same two rungs with and without DiffAugment, and
+the DCGAN longer. PLAN lists every run of the recorded results; edit it to add one.
 
-Usage: python benchmarks/modern.py [--steps 6000] [--long-steps 16000 20000]
-       [--small-steps 3000 6000] [--small-long 16000]
+Usage: python benchmarks/modern.py [--rungs NAME ...] [--budgets STEPS ...]
        python benchmarks/modern.py --report   (rewrite results/modern.md only)
+       python benchmarks/modern.py --one RUNG SEED STEPS [--small] [--augment POLICY]
 Finished runs are kept under build/bench/modern/ and not run again.
 """
 
@@ -39,13 +39,28 @@ WIDTH = 32
 SMALL_FRACTION = 0.1
 SMALL_AUGMENT = "translation,cutout"
 FID_EVERY = 250
+LADDER_STEPS = 6000
+LONG_STEPS = [16000, 20000, 30000]
+ENDS = (RUNGS[0], RUNGS[-1])  # the DCGAN and the full recipe
+# Every run of results/modern.md, in the order they were decided:
+# (rungs, seeds, steps, 400 digits?, DiffAugment policies; None is without).
+PLAN = [
+    (RUNGS, (0, 1), LADDER_STEPS, False, (None,)),  # the ladder
+    (ENDS, (0, 1), 16000, False, (None,)),  # the top rung was still improving
+    (ENDS, (0, 1, 2, 3), 20000, False, (None,)),  # seeds 2, 3 added for seed noise
+    (ENDS, (0, 1, 2, 3), 30000, False, (None,)),  # decided before it ran
+    (ENDS[1:], (0,), 3000, True, (None, SMALL_AUGMENT)),
+    (ENDS[1:], (0,), 6000, True, (None, SMALL_AUGMENT)),
+    (ENDS[:1], (0,), 6000, True, (None, SMALL_AUGMENT, "translation")),
+    (ENDS[:1], (0, 1, 2), 16000, True, (None, "translation")),  # D memorises
+]
 # budgets whose seeds beyond the first two were run later, to measure seed noise
 SEEDS_ADDED_LATER = {20000}
 # what was decided before a budget ran, written under its heading
 DECIDED_BEFORE = {
     30000: "This budget, its four seeds, and the rule to run it once and report "
     "what it showed were written down before it started, after the 20000-step "
-    "tables below; the four seeds ran together, two at a time."
+    "tables above; the four seeds ran together, two at a time."
 }
 
 
@@ -166,7 +181,8 @@ def report(results: list[dict], steps: int, long_steps: list[int], command: str)
         "the two cores, so they compare only runs made side by side (seed 1's "
         f"{steps}-step ladder ran two at a time with nothing else).",
         "",
-        f"Written by `python benchmarks/modern.py {command}`.",
+        f"Written by `python benchmarks/modern.py {command}`, with every run of its "
+        "PLAN found among the finished runs or, failing that, in the previous record.",
         "",
         "The runs are deterministic: a longer run's FID curve repeats a shorter "
         "run's, step for step, up to the shorter one's end (checked for the DCGAN's "
@@ -314,33 +330,49 @@ def _row(r: dict, label: str) -> str:
     )
 
 
+def planned_jobs(rungs: list[str] | None, budgets: list[int] | None) -> list[tuple]:
+    """PLAN as (rung, seed, steps, small, augment) jobs, kept to `rungs`, `budgets`."""
+    jobs = [
+        (rung, seed, steps, small, augment)
+        for group_rungs, seeds, steps, small, policies in PLAN
+        for rung in group_rungs
+        for seed in seeds
+        for augment in policies
+    ]
+    return [
+        job
+        for job in jobs
+        if (not rungs or job[0] in rungs) and (not budgets or job[2] in budgets)
+    ]
+
+
+def gather(planned: list[tuple], recorded: list[dict], runs: Path) -> list[dict]:
+    """Each planned run's result: from `runs` if there, else recorded; else left out."""
+    by_key = {
+        run_key(r["rung"], r["seed"], r["steps"], r["data"] != 4000, r["augment"]): r
+        for r in recorded
+    }
+    results = []
+    for job in planned:
+        path = runs / f"{run_key(*job)}.json"
+        if path.exists():
+            results.append(json.loads(path.read_text()))
+        elif run_key(*job) in by_key:
+            results.append(by_key[run_key(*job)])
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=6000)
-    parser.add_argument("--long-steps", type=int, nargs="+", default=[16000, 20000])
     parser.add_argument(
-        "--small-long",
-        type=int,
-        nargs="*",
-        default=[16000],
-        help="small-data DCGAN budgets, without and with --small-long-policy",
+        "--rungs", nargs="+", help="only the planned runs of these rungs"
     )
-    parser.add_argument("--small-long-policy", default="translation")
-    parser.add_argument("--small-steps", type=int, nargs="+", default=[3000, 6000])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--rungs", nargs="+", help="only these rungs (names)")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--no-small", action="store_true")
-    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--budgets", type=int, nargs="+", help="only these step counts")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at a time")
+    parser.add_argument("--report", action="store_true", help="rewrite the report only")
     parser.add_argument("--one", nargs=3, metavar=("RUNG", "SEED", "STEPS"))
-    parser.add_argument("--small", action="store_true")
+    parser.add_argument("--small", action="store_true", help="with --one: 400 digits")
     parser.add_argument("--augment", nargs="?", const=SMALL_AUGMENT, metavar="POLICY")
-    parser.add_argument(
-        "--small-policies",
-        nargs="+",
-        default=[SMALL_AUGMENT, "translation"],
-        help="DiffAugment policies for the small-data runs",
-    )
     args = parser.parse_args()
     if args.one:
         rung, seed, steps = args.one[0], int(args.one[1]), int(args.one[2])
@@ -348,31 +380,26 @@ def main() -> None:
         key = run_key(rung, seed, steps, args.small, args.augment)
         write_text_atomic(RUNS / f"{key}.json", json.dumps(result, indent=1))
         return
-    rungs = args.rungs or list(RUNGS)
-    ends = [r for r in rungs if r in (RUNGS[0], RUNGS[-1])]  # DCGAN and the top
-    jobs = [(r, s, args.steps, False, None) for s in args.seeds for r in rungs]
-    for n in args.long_steps:
-        jobs += [(r, s, n, False, None) for s in args.seeds for r in ends]
-    if not args.no_small:
-        for rung in ends:
-            for n in args.small_steps:
-                for augment in (None, *args.small_policies):
-                    jobs.append((rung, args.seeds[0], n, True, augment))
-        for n in args.small_long:  # where D on 400 digits has time to memorise
-            for seed in args.seeds:
-                for augment in (None, args.small_long_policy):
-                    jobs.append((RUNGS[0], seed, n, True, augment))
-    jobs = list(dict.fromkeys(jobs))  # overlapping options must not run a job twice
-    if args.report:
-        done = [j for j in jobs if (RUNS / f"{run_key(*j)}.json").exists()]
-        results = [json.loads((RUNS / f"{run_key(*j)}.json").read_text()) for j in done]
-    else:
+    planned = planned_jobs(None, None)
+    for name, asked, known in (
+        ("rung", args.rungs or [], [job[0] for job in planned]),
+        ("budget", args.budgets or [], [job[2] for job in planned]),
+    ):
+        if unknown := [x for x in asked if x not in known]:
+            parser.error(
+                f"no planned run has the {name} {unknown[0]!r}: choose from "
+                f"{sorted(set(known), key=known.index)}, or add runs to PLAN."
+            )
+    if not args.report:
         RUNS.mkdir(parents=True, exist_ok=True)
         with ThreadPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(launch, jobs))
+            list(pool.map(launch, planned_jobs(args.rungs, args.budgets)))
+    record = RESULTS / "modern.json"
+    recorded = json.loads(record.read_text()) if record.exists() else []
+    results = gather(planned, recorded, RUNS)  # every planned run, not only these
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "modern.json").write_text(json.dumps(results, indent=1))
-    text = report(results, args.steps, args.long_steps, " ".join(sys.argv[1:]))
+    record.write_text(json.dumps(results, indent=1))
+    text = report(results, LADDER_STEPS, LONG_STEPS, " ".join(sys.argv[1:]))
     (RESULTS / "modern.md").write_text(text)
     print(text)
     if not args.report:  # the kept checkpoints, judged again (ema_batchnorm.py)

@@ -5,6 +5,7 @@ runs of different seeds, or from the wrong pair of rungs would be a false claim.
 """
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,7 @@ def test_the_report_names_every_budget(modern):
         for n in (16000, 20000)
     ]
     text = modern.report(runs, 6000, [16000, 20000], "--report --seeds 0 1")
-    assert "Written by `python benchmarks/modern.py --report --seeds 0 1`." in text
+    assert "Written by `python benchmarks/modern.py --report --seeds 0 1`, with" in text
     assert "## The ladder at 6000 steps" in text
     assert "## A longer budget: 16000 steps" in text
     assert "## A longer budget: 20000 steps" in text
@@ -147,3 +148,38 @@ def test_the_report_marks_which_budget_had_seeds_added_later(modern):
     assert "alone" not in at_30k
     assert "written down before it started" in at_30k
     assert "written down before it started" not in at_20k
+
+
+def key_of(modern, r):
+    return modern.run_key(
+        r["rung"], r["seed"], r["steps"], r["data"] != 4000, r["augment"]
+    )
+
+
+def test_the_plan_is_the_record(modern):
+    # `make bench` runs PLAN; results/modern.json must hold those runs and no others
+    planned = [modern.run_key(*job) for job in modern.planned_jobs(None, None)]
+    assert len(planned) == len(set(planned)), "a run planned twice"
+    record = SCRIPT.parent / "results" / "modern.json"
+    recorded = {key_of(modern, r) for r in json.loads(record.read_text())}
+    assert set(planned) == recorded
+
+
+def test_the_plan_can_be_run_in_parts(modern):
+    jobs = modern.planned_jobs([RUNGS[0]], [30000])
+    assert jobs == [(RUNGS[0], seed, 30000, False, None) for seed in (0, 1, 2, 3)]
+    assert all(job[0] == RUNGS[-1] for job in modern.planned_jobs([RUNGS[-1]], None))
+
+
+def test_a_finished_run_is_used_else_the_recorded_one(modern, tmp_path):
+    planned = [(RUNGS[0], 0, 6000, False, None), (RUNGS[0], 1, 6000, False, None)]
+    planned += [(RUNGS[0], 2, 6000, False, None)]  # neither finished nor recorded
+    here = run(RUNGS[0], 0, 2.0)
+    (tmp_path / f"{key_of(modern, here)}.json").write_text(json.dumps(here))
+    recorded = [
+        run(RUNGS[0], 0, 9.0),
+        run(RUNGS[0], 1, 3.0),
+        run(RUNGS[0], 1, 1.0, steps=1),
+    ]
+    results = modern.gather(planned, recorded, tmp_path)
+    assert [(r["seed"], r["fid"]) for r in results] == [(0, 2.0), (1, 3.0)]
