@@ -164,10 +164,17 @@ def launch(job: tuple) -> dict:
     return result
 
 
-def report(results: list[dict], steps: int, long_steps: list[int], command: str) -> str:
+def report(
+    results: list[dict],
+    steps: int,
+    long_steps: list[int],
+    command: str,
+    missing: list[tuple] = (),
+) -> str:
     """results/modern.md: the ladder, the longer budgets and the small-data runs.
 
-    `command` is the options modern.py was run with, written into the report.
+    `command` is the options modern.py was run with, written into the report;
+    `missing` the planned jobs that have no result yet.
     """
     lines = [
         "# The modern-GAN ladder on mnist-5k (notebook 11)",
@@ -184,6 +191,7 @@ def report(results: list[dict], steps: int, long_steps: list[int], command: str)
         f"Written by `python benchmarks/modern.py {command}`, with every run of its "
         "PLAN found among the finished runs or, failing that, in the previous record.",
         "",
+        *_missing(missing),
         "The runs are deterministic: a longer run's FID curve repeats a shorter "
         "run's, step for step, up to the shorter one's end (checked for the DCGAN's "
         "seed 0 at 16,000 and 20,000 steps), so each budget's table is what a run "
@@ -245,6 +253,22 @@ def report(results: list[dict], steps: int, long_steps: list[int], command: str)
     return "\n".join(lines) + "\n"
 
 
+def _missing(jobs: list[tuple]) -> list[str]:
+    """A paragraph naming the planned runs that have no result yet."""
+    if not jobs:
+        return []
+    names = [
+        f"{rung}{' on 400 digits' * small}{f' with {augment}' if augment else ''}, "
+        f"seed {seed}, {steps} steps"
+        for rung, seed, steps, small, augment in jobs
+    ]
+    return [
+        f"**Planned and not run yet** ({len(jobs)}): " + "; ".join(names) + ". "
+        "A verdict that needs them says it is not judged.",
+        "",
+    ]
+
+
 def _small_verdict(small: list[dict]) -> list[str]:
     """Mean FID without and with DiffAugment at the longest budget with 2+ seeds."""
     for steps in sorted({r["steps"] for r in small}, reverse=True):
@@ -292,34 +316,46 @@ def _ladder(full: list[dict], added_later: bool = False) -> list[str]:
     }
     lines += ["", "Mean FID over the seeds per rung:", ""]
     base = means.get(RUNGS[0])
+    seeds = {rung: {r["seed"] for r in full if r["rung"] == rung} for rung in means}
     for rung, mean in means.items():
-        share = f" ({mean / base:.2f} of the DCGAN's)" if base else ""
+        same = base and seeds[rung] == seeds[RUNGS[0]]  # else the means do not compare
+        share = f" ({mean / base:.2f} of the DCGAN's)" if same else ""
         lines.append(f"- {rung}: {mean:.2f}{share}")
-    seeds = [{r["seed"] for r in full if r["rung"] == rung} for rung in RUNGS]
-    if base and RUNGS[-1] in means:
-        ratio = means[RUNGS[-1]] / base
-        if seeds[0] != seeds[-1] or len(seeds[0]) < 2:
+    if RUNGS[-1] in means:
+        both = sorted(seeds.get(RUNGS[0], set()) & seeds[RUNGS[-1]])
+        if not both:
+            return lines + ["", "Target not judged: the two rungs share no seed yet."]
+        ratio = _ratio(full, both)
+        if seeds[RUNGS[0]] != seeds[RUNGS[-1]] or len(both) < 2:
+            on = ", ".join(map(str, both))
+            measured = f"on the seeds both rungs have ({on}) {ratio:.3f} of it"
             verdict = "not judged: the two rungs need the same two or more seeds"
         else:
+            measured = f"{ratio:.3f} of it"
             verdict = "met" if ratio <= 0.5 else "NOT met"
         lines += [
             "",
             f"Target: the top rung at most half the DCGAN's FID. Measured: "
-            f"{ratio:.3f} of it, target {verdict}.",
+            f"{measured}, target {verdict}.",
         ]
-        if added_later and seeds[0] == seeds[-1] and len(seeds[0]) > 2:
-            first = sorted(seeds[0])[:2]
-            two = [
-                sum(r["fid"] for r in full if r["rung"] == rung and r["seed"] in first)
-                for rung in (RUNGS[0], RUNGS[-1])
-            ]
+        if added_later and seeds[RUNGS[0]] == seeds[RUNGS[-1]] and len(both) > 2:
+            first = both[:2]
             lines += [
                 "",
                 f"On seeds {first[0]} and {first[1]} alone, the two run first: "
-                f"{two[1] / two[0]:.3f} of it. The other seeds were added later, at "
-                "this budget only, and every seed run is in the table.",
+                f"{_ratio(full, first):.3f} of it. The other seeds were added later, "
+                "at this budget only, and every seed run is in the table.",
             ]
     return lines
+
+
+def _ratio(full: list[dict], seeds: list[int]) -> float:
+    """The top rung's mean FID over `seeds` as a share of the DCGAN's."""
+    top, base = (
+        sum(r["fid"] for r in full if r["rung"] == rung and r["seed"] in seeds)
+        for rung in (RUNGS[-1], RUNGS[0])
+    )
+    return top / base
 
 
 def _row(r: dict, label: str) -> str:
@@ -397,9 +433,15 @@ def main() -> None:
     record = RESULTS / "modern.json"
     recorded = json.loads(record.read_text()) if record.exists() else []
     results = gather(planned, recorded, RUNS)  # every planned run, not only these
+    found = {
+        run_key(r["rung"], r["seed"], r["steps"], r["data"] != 4000, r["augment"])
+        for r in results
+    }
+    missing = [job for job in planned if run_key(*job) not in found]
     RESULTS.mkdir(exist_ok=True)
     record.write_text(json.dumps(results, indent=1))
-    text = report(results, LADDER_STEPS, LONG_STEPS, " ".join(sys.argv[1:]))
+    command = " ".join(sys.argv[1:])
+    text = report(results, LADDER_STEPS, LONG_STEPS, command, missing)
     (RESULTS / "modern.md").write_text(text)
     print(text)
     if not args.report:  # the kept checkpoints, judged again (ema_batchnorm.py)
