@@ -13,7 +13,8 @@ the DCGAN longer. PLAN lists every run of the recorded results; edit it to add o
 Usage: python benchmarks/modern.py [--rungs NAME ...] [--budgets STEPS ...]
        python benchmarks/modern.py --report   (rewrite results/modern.md only)
        python benchmarks/modern.py --one RUNG SEED STEPS [--small] [--augment POLICY]
-Finished runs are kept under build/bench/modern/ and not run again.
+Finished runs are kept under build/bench/modern/ and not run again, nor are runs
+already in results/modern.json unless --again is given.
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ DECIDED_BEFORE = {
     "what it showed were written down before it started, after the 20000-step "
     "tables above; the four seeds ran together, two at a time."
 }
+
+
+def result_key(result: dict) -> str:
+    """The run_key of a recorded result."""
+    small = result["data"] != 4000  # the full training set has 4,000 digits
+    return run_key(
+        result["rung"], result["seed"], result["steps"], small, result["augment"]
+    )
 
 
 def run_key(rung: str, seed: int, steps: int, small: bool, augment: str | None) -> str:
@@ -382,12 +391,15 @@ def planned_jobs(rungs: list[str] | None, budgets: list[int] | None) -> list[tup
     ]
 
 
+def not_recorded(jobs: list[tuple], recorded: list[dict]) -> list[tuple]:
+    """The jobs whose result is not in `recorded`."""
+    done = {result_key(r) for r in recorded}
+    return [job for job in jobs if run_key(*job) not in done]
+
+
 def gather(planned: list[tuple], recorded: list[dict], runs: Path) -> list[dict]:
     """Each planned run's result: from `runs` if there, else recorded; else left out."""
-    by_key = {
-        run_key(r["rung"], r["seed"], r["steps"], r["data"] != 4000, r["augment"]): r
-        for r in recorded
-    }
+    by_key = {result_key(r): r for r in recorded}
     results = []
     for job in planned:
         path = runs / f"{run_key(*job)}.json"
@@ -406,6 +418,9 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", help="only these step counts")
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time")
     parser.add_argument("--report", action="store_true", help="rewrite the report only")
+    parser.add_argument(
+        "--again", action="store_true", help="run again the runs already recorded"
+    )
     parser.add_argument("--one", nargs=3, metavar=("RUNG", "SEED", "STEPS"))
     parser.add_argument("--small", action="store_true", help="with --one: 400 digits")
     parser.add_argument("--augment", nargs="?", const=SMALL_AUGMENT, metavar="POLICY")
@@ -416,6 +431,8 @@ def main() -> None:
         key = run_key(rung, seed, steps, args.small, args.augment)
         write_text_atomic(RUNS / f"{key}.json", json.dumps(result, indent=1))
         return
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: give 1 or more runs at a time.")
     planned = planned_jobs(None, None)
     for name, asked, known in (
         ("rung", args.rungs or [], [job[0] for job in planned]),
@@ -426,17 +443,17 @@ def main() -> None:
                 f"no planned run has the {name} {unknown[0]!r}: choose from "
                 f"{sorted(set(known), key=known.index)}, or add runs to PLAN."
             )
-    if not args.report:
-        RUNS.mkdir(parents=True, exist_ok=True)
-        with ThreadPoolExecutor(args.jobs) as pool:
-            list(pool.map(launch, planned_jobs(args.rungs, args.budgets)))
     record = RESULTS / "modern.json"
     recorded = json.loads(record.read_text()) if record.exists() else []
+    if not args.report:
+        jobs = planned_jobs(args.rungs, args.budgets)
+        if not args.again:
+            jobs = not_recorded(jobs, recorded)
+        RUNS.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(args.jobs) as pool:
+            list(pool.map(launch, jobs))
     results = gather(planned, recorded, RUNS)  # every planned run, not only these
-    found = {
-        run_key(r["rung"], r["seed"], r["steps"], r["data"] != 4000, r["augment"])
-        for r in results
-    }
+    found = {result_key(r) for r in results}
     missing = [job for job in planned if run_key(*job) not in found]
     RESULTS.mkdir(exist_ok=True)
     record.write_text(json.dumps(results, indent=1))

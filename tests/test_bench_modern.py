@@ -150,19 +150,13 @@ def test_the_report_marks_which_budget_had_seeds_added_later(modern):
     assert "written down before it started" not in at_20k
 
 
-def key_of(modern, r):
-    return modern.run_key(
-        r["rung"], r["seed"], r["steps"], r["data"] != 4000, r["augment"]
-    )
-
-
 def test_every_recorded_run_is_planned_and_the_rest_are_named(modern):
     # `make bench` runs PLAN: the record holds planned runs only, and the report
     # names every planned run it does not hold yet
     planned = [modern.run_key(*job) for job in modern.planned_jobs(None, None)]
     assert len(planned) == len(set(planned)), "a run planned twice"
     record = SCRIPT.parent / "results" / "modern.json"
-    recorded = {key_of(modern, r) for r in json.loads(record.read_text())}
+    recorded = {modern.result_key(r) for r in json.loads(record.read_text())}
     assert recorded <= set(planned)
     text = (SCRIPT.parent / "results" / "modern.md").read_text()
     missing = len(set(planned) - recorded)
@@ -208,7 +202,7 @@ def test_a_finished_run_is_used_else_the_recorded_one(modern, tmp_path):
     planned = [(RUNGS[0], 0, 6000, False, None), (RUNGS[0], 1, 6000, False, None)]
     planned += [(RUNGS[0], 2, 6000, False, None)]  # neither finished nor recorded
     here = run(RUNGS[0], 0, 2.0)
-    (tmp_path / f"{key_of(modern, here)}.json").write_text(json.dumps(here))
+    (tmp_path / f"{modern.result_key(here)}.json").write_text(json.dumps(here))
     recorded = [
         run(RUNGS[0], 0, 9.0),
         run(RUNGS[0], 1, 3.0),
@@ -216,3 +210,10 @@ def test_a_finished_run_is_used_else_the_recorded_one(modern, tmp_path):
     ]
     results = modern.gather(planned, recorded, tmp_path)
     assert [(r["seed"], r["fid"]) for r in results] == [(0, 2.0), (1, 3.0)]
+
+
+def test_recorded_runs_are_not_run_again(modern):
+    jobs = modern.planned_jobs([RUNGS[0]], [30000])  # seeds 0 to 3
+    recorded = [run(RUNGS[0], 0, 2.0, steps=30000), run(RUNGS[0], 1, 2.0, steps=30000)]
+    recorded += [run(RUNGS[0], 2, 2.0, steps=30000, data=400)]  # another run's seed 2
+    assert modern.not_recorded(jobs, recorded) == jobs[2:]
