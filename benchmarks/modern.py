@@ -43,7 +43,7 @@ FID_EVERY = 250
 LADDER_STEPS = 6000
 LONG_STEPS = [16000, 20000, 30000]
 ENDS = (RUNGS[0], RUNGS[-1])  # the DCGAN and the full recipe
-# Every run of results/modern.md, in the order they were decided:
+# Every run of results/modern.md:
 # (rungs, seeds, steps, 400 digits?, DiffAugment policies; None is without).
 PLAN = [
     (RUNGS, (0, 1), LADDER_STEPS, False, (None,)),  # the ladder
