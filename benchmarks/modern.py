@@ -61,7 +61,7 @@ SEEDS_ADDED_LATER = {20000}
 DECIDED_BEFORE = {
     30000: "This budget, its four seeds, and the rule to run it once and report "
     "what it showed were written down before it started, after the 20000-step "
-    "tables above; the four seeds ran together, two at a time."
+    "tables above."
 }
 
 
