@@ -5,20 +5,14 @@ the runs that are here must not drop the recorded rows of the others, nor keep a
 stale row beside a fresh one.
 """
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "ema_batchnorm.py"
+from tests.benchmarks import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def ema_batchnorm():
-    spec = importlib.util.spec_from_file_location("bench_ema_batchnorm", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("ema_batchnorm")
 
 
 def row(run, fid):

@@ -4,23 +4,20 @@ The report states whether a target is met; a verdict drawn from one seed, from
 runs of different seeds, or from the wrong pair of rungs would be a false claim.
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from gancourse.training.ladder import RUNGS
+from tests.benchmarks import load_benchmark
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "modern.py"
 
 
 @pytest.fixture(scope="module")
 def modern():
-    spec = importlib.util.spec_from_file_location("bench_modern", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("modern")
 
 
 def run(rung, seed, fid, steps=6000, data=4000, augment=None):
