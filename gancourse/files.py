@@ -20,7 +20,7 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
             os.fsync(file.fileno())
         os.replace(temporary, path)  # atomic on POSIX and Windows
     except RuntimeError as error:  # torch.save wraps a failed write (disk full)
-        if isinstance(error.__context__, OSError):
+        if isinstance(error.__context__, (OSError, KeyboardInterrupt)):  # or Ctrl-C
             raise error.__context__ from None
         raise
     finally:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import gancourse.files as files_module
 from gancourse.cli.run_folder import LOCK, RunFolderLock
 from gancourse.training import CheckpointError, load_checkpoint
 from tests.test_cli import REPO, TINY, run, train_args
@@ -188,6 +189,54 @@ def test_an_interrupted_run_saves_and_resumes_to_the_same_weights(tmp_path, sig)
         load_checkpoint(stopped / "checkpoint.pt"),
         load_checkpoint(whole / "checkpoint.pt"),
     )
+
+
+class InterruptedFile:
+    """A file whose `nth` write gets Ctrl-C, as a signal arriving mid-write does."""
+
+    def __init__(self, file, nth: int):
+        self.file, self.nth = file, nth
+
+    def write(self, data) -> int:
+        self.nth -= 1
+        if self.nth == 0:
+            raise KeyboardInterrupt
+        return self.file.write(data)
+
+    def __getattr__(self, name):  # flush, fileno, close: the real file's
+        return getattr(self.file, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+def test_ctrl_c_while_a_checkpoint_is_written_saves_the_last_complete_step(
+    tmp_path, capsys, monkeypatch
+):
+    """torch.save turns a Ctrl-C inside its write into a RuntimeError: not ours to show.
+
+    CI met it as an exit status of 1 with a traceback instead of 130.
+    """
+    out, opened = tmp_path / "run", []
+
+    def open_second_checkpoint_badly(path, mode="r", *args, **kwargs):
+        file = open(path, mode, *args, **kwargs)
+        if Path(path).name.startswith(".checkpoint.pt."):
+            opened.append(path)
+            if len(opened) == 2:  # the checkpoint of step 10
+                return InterruptedFile(file, nth=3)
+        return file
+
+    monkeypatch.setattr(files_module, "open", open_second_checkpoint_badly, False)
+    code, _, err = run(capsys, *train_args(out, "--checkpoint-every", "5", steps=20))
+    assert code == 130, err
+    assert "holds step 10, the last complete step" in err
+    saved = load_checkpoint(out / "checkpoint.pt")
+    assert saved["step"] == 10 and len(saved["history"]["step"]) == 10
+    assert not list(out.glob(".*.tmp"))  # the cut write left nothing behind
 
 
 def test_ctrl_c_before_the_first_step_keeps_nothing_and_blocks_nothing(tmp_path):
