@@ -116,6 +116,72 @@ def test_ctrl_c_inside_a_window_keeps_every_complete_step(mnist):
     assert_same_run(trainer, reference.state())
 
 
+def test_ctrl_c_just_after_a_step_queued_its_figures_takes_them_back(mnist):
+    """The step is undone, so its queued figures must not reach history."""
+    trainer = make(mnist, sync_every=EVERY)
+    queue = trainer._record_step
+
+    def queue_then_interrupt():
+        queue()
+        if trainer.step == 6:  # step 6's figures wait; the step is not yet complete
+            raise KeyboardInterrupt
+
+    trainer._record_step = queue_then_interrupt
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(steps=10)
+    reference = make(mnist).fit(steps=5)
+    assert trainer.step == 5 and trainer.history["step"] == [1, 2, 3, 4, 5]
+    assert_same_run(trainer, reference.state())
+
+
+def test_ctrl_c_while_the_host_reads_a_window_loses_no_row(mnist):
+    """On a GPU the read waits for the queued steps: Ctrl-C most often lands there."""
+    trainer = make(mnist, sync_every=EVERY)
+    check, checked = trainer.guard.problem, []
+
+    def check_then_interrupt(figures):
+        checked.append(figures)
+        if len(checked) == EVERY + 2:  # mid-way through reading the second window
+            raise KeyboardInterrupt
+        return check(figures)
+
+    trainer.guard.problem = check_then_interrupt
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(steps=10)
+    reference = make(mnist).fit(steps=2 * EVERY)
+    assert trainer.step == 2 * EVERY
+    assert trainer.history["step"] == list(range(1, 2 * EVERY + 1))
+    assert_same_run(trainer, reference.state())
+
+
+class InterruptedHistory(dict):
+    """A history whose `nth` new row value gets Ctrl-C, half-way through a read."""
+
+    def __init__(self, nth: int):
+        super().__init__()
+        self.nth = nth
+
+    def setdefault(self, name, default=None):
+        self.nth -= 1
+        if self.nth == 0:
+            raise KeyboardInterrupt
+        return super().setdefault(name, default)
+
+
+@pytest.mark.parametrize("nth", [1, 2, 7, 14])
+def test_a_read_cut_by_ctrl_c_adds_no_row_and_keeps_the_queue(mnist, nth):
+    trainer = make(mnist, sync_every=EVERY)
+    for _ in range(3):
+        trainer.train_step()  # three steps read by no one yet
+    trainer.history = InterruptedHistory(nth)
+    with pytest.raises(KeyboardInterrupt):
+        trainer._sync()
+    assert dict(trainer.history) == {} and len(trainer._pending) == 3
+    trainer._sync()
+    assert trainer.history["step"] == [1, 2, 3] and not trainer._pending
+    assert len(trainer.history["loss_d"]) == 3
+
+
 def test_save_during_a_window_writes_a_history_in_line_with_the_step(mnist, tmp_path):
     trainer = make(mnist, sync_every=EVERY)
     for _ in range(3):

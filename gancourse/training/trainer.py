@@ -327,19 +327,42 @@ class GANTrainer:
         """
         if not self._pending:
             return
-        pending, self._pending = self._pending, []
+        pending = self._pending  # kept until history holds them: Ctrl-C loses none
         rows = torch.stack([row for _, _, row in pending]).tolist()  # one host sync
+        good, bad = [], None
         for (step, names, _), row in zip(pending, rows, strict=True):
             figures = dict(zip(names, row, strict=True))
             who = self.guard.problem(figures)
             if who is not None:
                 value = figures["loss_d" if who == "discriminator" else "loss_g"]
-                self._rewind(step)
-                raise self.guard.stop(self, step, who, value)
-            for name, value in figures.items():
-                if not name.startswith("_finite_"):
-                    self.history.setdefault(name, []).append(value)
-            self.history.setdefault("step", []).append(step)
+                bad = step, who, value
+                break
+            good.append((step, figures))
+        self._add_rows(good)
+        if bad is not None:
+            self._rewind(bad[0])
+            raise self.guard.stop(self, *bad)
+
+    def _add_rows(self, rows: list[tuple[int, dict]]) -> None:
+        """Add the read steps to history and empty the queue: all, or on Ctrl-C none."""
+        columns = {"step"} | {name for _, figures in rows for name in figures}
+        lengths = {
+            name: len(self.history[name]) for name in columns & self.history.keys()
+        }
+        try:
+            for step, figures in rows:
+                for name, value in figures.items():
+                    if not name.startswith("_finite_"):
+                        self.history.setdefault(name, []).append(value)
+                self.history.setdefault("step", []).append(step)
+            self._pending = []
+        except KeyboardInterrupt:
+            for name in columns & self.history.keys():
+                if name in lengths:
+                    del self.history[name][lengths[name] :]
+                else:  # a column this call began
+                    del self.history[name]
+            raise
 
     def _rewind(self, bad_step: int) -> None:
         """Return to the state after bad_step - 1: the window's start, then redo."""

@@ -83,6 +83,7 @@ class StepUndo:
         for name, values in trainer.history.items():  # rows of the undone step
             if name == "step" or name in trainer.step_figures:
                 del values[s["rows"] :]
+        trainer._pending = [p for p in trainer._pending if p[0] <= s["step"]]  # queued
         trainer.step_figures = {}
         trainer._last_fake = None
         trainer._last_real = None
