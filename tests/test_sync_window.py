@@ -9,6 +9,7 @@ when every step is read.
 import copy
 
 import pytest
+import torch
 
 from gancourse.errors import GancourseError
 from gancourse.training import Callback, Checkpoints, GANTrainer, SampleGrid
@@ -152,6 +153,30 @@ def test_ctrl_c_while_the_host_reads_a_window_loses_no_row(mnist):
     assert trainer.step == 2 * EVERY
     assert trainer.history["step"] == list(range(1, 2 * EVERY + 1))
     assert_same_run(trainer, reference.state())
+
+
+def test_ctrl_c_that_cuts_a_no_grad_block_short_leaves_gradients_on(mnist):
+    """torch's no_grad turns gradients off, then returns: Ctrl-C between the two
+    leaves them off for the whole kernel, and the next fit fails in backward."""
+
+    class CutNoGradShort(Callback):
+        def acts_at(self, step):
+            return step == 3
+
+        def after_step(self, trainer):
+            if trainer.step == 3:
+                torch.set_grad_enabled(False)  # what no_grad's __enter__ did
+                raise KeyboardInterrupt  # before its `with` block began
+
+    trainer = make(mnist, callbacks=[CutNoGradShort()], sync_every=EVERY)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            trainer.fit(steps=10)
+        assert torch.is_grad_enabled()
+    finally:
+        torch.set_grad_enabled(True)  # a failure here must not break later tests
+    trainer.fit(steps=2)  # a notebook's next cell goes on training
+    assert trainer.step == 5
 
 
 class InterruptedHistory(dict):

@@ -547,6 +547,7 @@ class GANTrainer:
             return torch.sigmoid(logits.detach().float()).mean()
         return logits.detach().float().mean()
 
+    @torch.enable_grad()  # and on the way out puts back a no_grad Ctrl-C cut short
     def train_step(self) -> None:
         """d_steps D updates, then g_steps G updates."""
         with self._lock:
