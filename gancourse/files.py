@@ -19,10 +19,6 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)  # atomic on POSIX and Windows
-    except RuntimeError as error:  # torch.save wraps a failed write (disk full)
-        if isinstance(error.__context__, (OSError, KeyboardInterrupt)):  # or Ctrl-C
-            raise error.__context__ from None
-        raise
     finally:
         temporary.unlink(missing_ok=True)  # only left after a failed write
     return path

@@ -8,6 +8,7 @@ GANTrainer.save, .resume and .fine_tune call the functions here.
 
 from __future__ import annotations
 
+import io
 import random
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,7 +40,11 @@ MAX_CHECKPOINT_BYTES = 2**30
 def save_atomic(state: dict, path: str | Path) -> Path:
     """Write `state` to `path` atomically: a kill leaves the old file whole."""
     state = {"format": FORMAT, "version": VERSION, **state}
-    return write_atomic(path, lambda file: torch.save(state, file))
+    # In memory first: torch's writer, cut short by Ctrl-C, finishes its archive
+    # when it is freed, and on a file already closed that aborts the process.
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return write_atomic(path, lambda file: file.write(buffer.getbuffer()))
 
 
 def load_checkpoint(path: str | Path) -> dict:
