@@ -112,10 +112,9 @@ def worker(first: int, trials: int, every: int, seed: int) -> None:
     signal.signal(signal.SIGALRM, ctrl_c)
     with tempfile.TemporaryDirectory() as folder:
         for number in range(first, trials):
-            delay = delay_of(seed, number)
             print(json.dumps({"start": number}), flush=True)
-            harm = trial(Path(folder) / f"run{number}", every, delay)
-            print(json.dumps({"end": number, "delay": delay, "harm": harm}), flush=True)
+            harm = trial(Path(folder) / f"run{number}", every, delay_of(seed, number))
+            print(json.dumps({"end": number, "harm": harm}), flush=True)
             shutil.rmtree(Path(folder) / f"run{number}", ignore_errors=True)
 
 
@@ -128,6 +127,8 @@ def run_trials(trials: int, every: int, seed: int) -> dict[int, list[str]]:
         done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
         started = None
         for line in done.stdout.splitlines():
+            if not line.startswith("{"):  # a library's own print, not an event
+                continue
             event = json.loads(line)
             if "start" in event:
                 started = event["start"]
@@ -151,6 +152,8 @@ def main() -> None:
     parser.add_argument("--note", default="", help="what else the machine was doing")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)  # first trial
     args = parser.parse_args()
+    if args.trials < 1 or args.every < 1:
+        parser.error("--trials and --every must be whole numbers of at least 1")
     if args.worker is not None:
         worker(args.worker, args.trials, args.every, args.seed)
         return
