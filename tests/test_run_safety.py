@@ -192,16 +192,13 @@ def test_an_interrupted_run_saves_and_resumes_to_the_same_weights(tmp_path, sig)
 
 
 class InterruptedFile:
-    """A file whose `nth` write gets Ctrl-C, as a signal arriving mid-write does."""
+    """A file whose write gets Ctrl-C, as a signal arriving during the write does."""
 
-    def __init__(self, file, nth: int):
-        self.file, self.nth = file, nth
+    def __init__(self, file):
+        self.file = file
 
     def write(self, data) -> int:
-        self.nth -= 1
-        if self.nth == 0:
-            raise KeyboardInterrupt
-        return self.file.write(data)
+        raise KeyboardInterrupt
 
     def __getattr__(self, name):  # flush, fileno, close: the real file's
         return getattr(self.file, name)
@@ -223,7 +220,7 @@ def test_ctrl_c_while_a_checkpoint_is_written_saves_the_last_complete_step(
         if Path(path).name.startswith(".checkpoint.pt."):
             opened.append(path)
             if len(opened) == 2:  # the checkpoint of step 10
-                return InterruptedFile(file, nth=1)
+                return InterruptedFile(file)
         return file
 
     monkeypatch.setattr(files_module, "open", open_second_checkpoint_badly, False)
